@@ -1,10 +1,29 @@
 import { fileURLToPath } from "node:url";
+import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
+import { chromiumArgs, chromiumExecutable } from "./scripts/chromium.mjs";
 
+const root = fileURLToPath(new URL(".", import.meta.url));
 const testShim = fileURLToPath(new URL("./test/support/vitest-test.ts", import.meta.url));
+
+// No Chromium installed: the browser project still loads (so `--project node` works); launching it fails
+// with a message naming the fix. scripts/test-all.mjs checks first and says the same.
+const chromiumPath = chromiumExecutable() ?? "/usr/bin/chromium (missing: apt-get install chromium)";
+
+/** Runtime-neutral cases: one source, run by Node, Chromium and Deno. */
+const sharedTests = ["test/shared/**/*.test.ts"];
 
 export default defineConfig({
   resolve: { alias: { "#test": testShim } },
+  server: {
+    // The page fetches committed components (plugins-wasm/dist, test/fixtures/wasm) by URL relative to
+    // test/support/fixtures.ts: everything under the repo root must be servable, nothing outside it.
+    fs: { strict: true, allow: [root] },
+  },
+  optimizeDeps: {
+    // Pre-bundle up front: discovering a dependency mid-run makes vite reload the page and fail the file.
+    include: ["chai", "apache-arrow", "@msgpack/msgpack", "fast-check", "semver"],
+  },
   test: {
     projects: [
       {
@@ -16,6 +35,24 @@ export default defineConfig({
           exclude: ["test/browser/**", "test/deno/**", "test/e2e/**"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "browser",
+          include: [...sharedTests, "test/browser/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: { executablePath: chromiumPath, args: [...chromiumArgs] },
+            }),
+            instances: [{ browser: "chromium" }],
+            screenshotFailures: false,
+          },
         },
       },
     ],

@@ -1,0 +1,120 @@
+// `npm test`: every gate, in order, in one command. Each step's pass/fail is kept; the run goes on after a
+// failure so one report shows everything, then exits non-zero if anything failed.
+//   lint -> typecheck -> check:plugins -> vitest node -> vitest browser (Chromium) -> deno test
+// Test runners write machine-readable reports to test-results/; the summary is computed from those reports,
+// not from console output. The last line is always `N passed, N failed`.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromiumExecutable } from "./chromium.mjs";
+import { readDenoJunit, readVitestJson } from "./test-reports.mjs";
+import { printSummary } from "./test-summary.mjs";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const resultsDir = join(root, "test-results");
+const bin = (name) => join(root, "node_modules", ".bin", name);
+
+/** Runs a command with inherited stdio; resolves to its exit code (127 if it could not start). */
+function run(command, args, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      cwd: root,
+      stdio: ["ignore", "inherit", "inherit"],
+      env: { ...process.env, ...env },
+    });
+    child.on("error", (err) => {
+      console.error(`cannot start ${command}: ${err.message}`);
+      resolve(127);
+    });
+    child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+/** @type {{ name: string, ok: boolean, note?: string, ms: number }[]} */
+const steps = [];
+/** @type {Map<string, import("./test-reports.mjs").FileResult[]>} runtime -> per-file results */
+const runtimes = new Map();
+
+async function step(name, body) {
+  console.log(`\n=== ${name} ===`);
+  const t0 = performance.now();
+  let outcome;
+  try {
+    outcome = await body();
+  } catch (err) {
+    outcome = { ok: false, note: err instanceof Error ? err.message : String(err) };
+  }
+  const ms = Math.round(performance.now() - t0);
+  steps.push({ name, ms, ...outcome });
+  console.log(
+    `=== ${name}: ${outcome.ok ? "ok" : "FAILED"}${outcome.note ? ` (${outcome.note})` : ""} in ${ms} ms ===`,
+  );
+}
+
+/** A vitest project, with the json reporter next to the default one. */
+async function vitestStep(project) {
+  const report = join(resultsDir, `vitest-${project}.json`);
+  const code = await run(process.execPath, [
+    bin("vitest"),
+    "run",
+    "--project",
+    project,
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${report}`,
+  ]);
+  const files = existsSync(report) ? await readVitestJson(report, root) : null;
+  if (!files) return { ok: false, note: `exit ${code}, no report written` };
+  runtimes.set(project, files);
+  return { ok: code === 0, note: code === 0 ? undefined : `exit ${code}` };
+}
+
+await rm(resultsDir, { recursive: true, force: true });
+await mkdir(resultsDir, { recursive: true });
+
+await step("lint", async () => {
+  const code = await run(process.execPath, [bin("biome"), "check", "."]);
+  return { ok: code === 0, note: code === 0 ? undefined : "run npx biome check --write . to fix formatting" };
+});
+
+await step("typecheck", async () => {
+  const code = await run(process.execPath, [bin("tsc"), "--noEmit", "-p", "tsconfig.json"]);
+  return { ok: code === 0 };
+});
+
+await step("check:plugins", async () => {
+  const code = await run(process.execPath, ["plugins-wasm/scripts/build.mjs", "--check"]);
+  return {
+    ok: code === 0,
+    note:
+      code === 0
+        ? undefined
+        : "needs apt-get install rustc-web cargo-web rust-web-src lld; stale dist: npm run build:plugins",
+  };
+});
+
+await step("node", () => vitestStep("node"));
+
+await step("browser", async () => {
+  const chromium = chromiumExecutable();
+  if (!chromium) {
+    return { ok: false, note: "no Chromium found (set CHROMIUM_PATH or run: apt-get install chromium)" };
+  }
+  return await vitestStep("browser");
+});
+
+await step("deno", async () => {
+  const report = join(resultsDir, "deno.xml");
+  // The task's own arguments come first; these are appended.
+  const code = await run(bin("deno"), ["task", "test", `--junit-path=${report}`], { NO_COLOR: "1" });
+  const files = existsSync(report) ? await readDenoJunit(await readFile(report, "utf8")) : null;
+  if (!files) return { ok: false, note: `exit ${code}, no report written (type error or a file that failed to load?)` };
+  runtimes.set("deno", files);
+  return { ok: code === 0, note: code === 0 ? undefined : `exit ${code}` };
+});
+
+const { passed, failed } = printSummary(steps, runtimes, ["node", "browser", "deno"]);
+console.log(`${passed} passed, ${failed} failed`);
+process.exitCode = failed > 0 || steps.some((s) => !s.ok) ? 1 : 0;
