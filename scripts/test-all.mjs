@@ -91,7 +91,7 @@ await step("check:plugins", async () => {
     note:
       code === 0
         ? undefined
-        : "needs apt-get install rustc-web cargo-web rust-web-src lld; stale dist: npm run build:plugins",
+        : "see its output above; it needs apt-get install rustc-web cargo-web rust-web-src lld; npm run build:plugins refreshes a stale dist",
   };
 });
 

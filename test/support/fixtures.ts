@@ -2,8 +2,11 @@
  * Loads committed sample components (plugins-wasm/dist) and test fixtures
  * (test/fixtures/wasm) the same way in Node, Deno and Chromium.
  */
-const distUrl = new URL("../../plugins-wasm/dist/", import.meta.url);
-const fixturesUrl = new URL("../fixtures/wasm/", import.meta.url);
+// Not `new URL("literal", import.meta.url)`: vite rewrites that pattern at transform time and drops a directory's
+// trailing slash, so in Chromium "x.wasm" resolved against ".../plugins-wasm/dist" lost its `dist/` (404).
+const here = import.meta.url;
+const distUrl = new URL("../../plugins-wasm/dist/", here);
+const fixturesUrl = new URL("../fixtures/wasm/", here);
 
 declare const Deno: { readFile(path: URL): Promise<Uint8Array> } | undefined;
 
