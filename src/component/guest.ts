@@ -1,0 +1,223 @@
+/**
+ * The state every call into one instance shares: its linear memory, its
+ * allocator, the poison / dispose state, and the canonical-ABI lifting and
+ * lowering helpers the surface clients use. Internal to src/component and
+ * src/surfaces; the public face is `ComponentInstance`.
+ *
+ * Hot-path rules (the benchmark holds calls to <= 1.5x a raw core call):
+ * no closures or arrays per call, memory views cached and re-derived only when
+ * `memory.buffer` changes (growth detaches the old buffer).
+ *
+ * @module
+ */
+import { ErrorCode, PluginCallError, PluginError, TrapError } from "../errors.ts";
+
+export const LIVE = 0;
+export const POISONED = 1;
+export const DISPOSED = 2;
+
+type Realloc = (oldPtr: number, oldSize: number, align: number, newSize: number) => number;
+type Post = (area: number) => void;
+
+const utf8 = new TextEncoder();
+const utf8Strict = new TextDecoder("utf-8", { fatal: true });
+
+/** A guest ABI violation found while lifting a result: handled like a trap (the guest is broken). */
+class AbiViolation extends Error {
+  override name = "AbiViolation";
+}
+
+/** What `cabi_post_*` is when the guest omits it (all its results are lent). */
+export const NO_POST: Post = () => {};
+
+export class Guest {
+  state = LIVE;
+  /** Why the instance is poisoned, for the message of every later refusal. */
+  poisonReason = "";
+  private buffer: ArrayBuffer;
+  private u8: Uint8Array;
+  private dv: DataView;
+
+  constructor(
+    /** Mutable: the host may learn the real id from the manifest after instantiating. */
+    public pluginId: string,
+    readonly memory: WebAssembly.Memory,
+    private readonly realloc: Realloc,
+    /** The host ceiling, to say so when a trap happens with memory full. */
+    readonly memoryPagesCeiling: number,
+  ) {
+    this.buffer = memory.buffer;
+    this.u8 = new Uint8Array(this.buffer);
+    this.dv = new DataView(this.buffer);
+  }
+
+  // ------------------------------------------------------------ state
+
+  /** Throws the right refusal for a call on a non-live instance (or a dropped handle). */
+  refuse(what: string, dropped = false): never {
+    if (this.state === DISPOSED) {
+      throw new PluginError(ErrorCode.Disposed, `plugin ${this.pluginId}: ${what} called after dispose()`, {
+        pluginId: this.pluginId,
+      });
+    }
+    if (this.state === POISONED) {
+      throw new TrapError(
+        ErrorCode.Poisoned,
+        `plugin ${this.pluginId} is poisoned (${this.poisonReason}); ${what} refused without entering wasm`,
+        { pluginId: this.pluginId },
+      );
+    }
+    if (dropped) {
+      throw new PluginError(ErrorCode.StaleHandle, `plugin ${this.pluginId}: ${what} called on a dropped handle`, {
+        pluginId: this.pluginId,
+      });
+    }
+    throw new PluginError(ErrorCode.Trap, `plugin ${this.pluginId}: ${what} refused`, { pluginId: this.pluginId });
+  }
+
+  /**
+   * Turns whatever escaped a core call into a TrapError and poisons the
+   * instance: its memory may be half-written, so nothing may enter it again.
+   */
+  trap(err: unknown, what: string): TrapError {
+    const original = err instanceof Error ? err.message : typeof err === "string" ? err : safeJson(err);
+    let message = `plugin ${this.pluginId} trapped in ${what}: ${original}`;
+    const pages = this.state === DISPOSED ? 0 : this.memory.buffer.byteLength / 65536;
+    if (pages >= this.memoryPagesCeiling) {
+      message += ` (linear memory is at the host ceiling of ${this.memoryPagesCeiling} pages)`;
+    }
+    if (this.state === LIVE) {
+      this.state = POISONED;
+      this.poisonReason = `${what} trapped: ${original}`;
+    }
+    return new TrapError(ErrorCode.Trap, message, { pluginId: this.pluginId, cause: err });
+  }
+
+  // ------------------------------------------------------------ memory
+
+  /** The current memory as bytes; re-derived when growth replaced the buffer. */
+  bytes(): Uint8Array {
+    if (this.memory.buffer !== this.buffer) this.refresh();
+    return this.u8;
+  }
+
+  view(): DataView {
+    if (this.memory.buffer !== this.buffer) this.refresh();
+    return this.dv;
+  }
+
+  private refresh(): void {
+    this.buffer = this.memory.buffer;
+    this.u8 = new Uint8Array(this.buffer);
+    this.dv = new DataView(this.buffer);
+  }
+
+  memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  // ------------------------------------------------------------ lowering (host → guest)
+
+  /** Allocates `bytes.length` in the guest and copies once. Returns the pointer (len is the caller's). */
+  writeBytes(bytes: Uint8Array): number {
+    const len = bytes.length;
+    const ptr = this.realloc(0, 0, 1, len);
+    if (len === 0) return ptr;
+    const mem = this.bytes(); // after realloc: it may have grown memory
+    if (ptr <= 0 || ptr + len > mem.length) throw new AbiViolation(`cabi_realloc returned out-of-bounds ${ptr}`);
+    mem.set(bytes, ptr);
+    return ptr;
+  }
+
+  /** Encodes a string to UTF-8 bytes (kept by the caller for its length). */
+  encode(s: string): Uint8Array {
+    return utf8.encode(s);
+  }
+
+  // ------------------------------------------------------------ lifting (guest → host)
+
+  private checkRange(ptr: number, len: number): void {
+    if (ptr + len > this.u8.length) throw new AbiViolation(`result [${ptr}, +${len}) lies outside linear memory`);
+  }
+
+  /** A `list<u8>` at `[ptr@at, len@at+4]`, copied out once. */
+  copyList(at: number): Uint8Array {
+    const dv = this.view();
+    const ptr = dv.getUint32(at, true);
+    const len = dv.getUint32(at + 4, true);
+    this.checkRange(ptr, len);
+    return this.u8.slice(ptr, ptr + len);
+  }
+
+  /** A `list<u8>` at `at`, as a view into guest memory (valid until the next guest call or memory growth). */
+  lendList(at: number): Uint8Array {
+    const dv = this.view();
+    const ptr = dv.getUint32(at, true);
+    const len = dv.getUint32(at + 4, true);
+    this.checkRange(ptr, len);
+    return this.u8.subarray(ptr, ptr + len);
+  }
+
+  string(at: number): string {
+    const dv = this.view();
+    const ptr = dv.getUint32(at, true);
+    const len = dv.getUint32(at + 4, true);
+    this.checkRange(ptr, len);
+    try {
+      return utf8Strict.decode(this.u8.subarray(ptr, ptr + len));
+    } catch {
+      throw new AbiViolation("a string result is not valid UTF-8");
+    }
+  }
+
+  /** A `list<string>` at `at`. */
+  strings(at: number): string[] {
+    const dv = this.view();
+    const ptr = dv.getUint32(at, true);
+    const len = dv.getUint32(at + 4, true);
+    this.checkRange(ptr, len * 8);
+    const out = new Array<string>(len);
+    for (let i = 0; i < len; i++) out[i] = this.string(ptr + i * 8);
+    return out;
+  }
+
+  /**
+   * The discriminant of a `result<_, fn-error>`-shaped area: `undefined` when ok,
+   * the plugin's error when err. `errAt` is the offset of the fn-error payload
+   * (4 for the 20-byte results, 8 for `result<u64, fn-error>`).
+   */
+  resultError(area: number, errAt = 4): PluginCallError | undefined {
+    const dv = this.view();
+    const tag = dv.getUint8(area);
+    if (tag === 0) return undefined;
+    if (tag !== 1) throw new AbiViolation(`result discriminant ${tag} is neither ok (0) nor err (1)`);
+    const code = dv.getUint32(area + errAt, true);
+    const message = this.string(area + errAt + 4);
+    const retryable = dv.getUint8(area + errAt + 12) !== 0;
+    return new PluginCallError(code, message, { retryable, pluginId: this.pluginId });
+  }
+
+  /** Writes `result<_, fn-error>` for an import's return area (used by `cdc-sink.emit`). */
+  writeResult(area: number, error: PluginError | undefined): void {
+    if (!error) {
+      this.view().setUint8(area, 0);
+      return;
+    }
+    const msg = utf8.encode(error.message);
+    const msgPtr = this.writeBytes(msg);
+    const dv = this.view();
+    dv.setUint8(area, 1);
+    dv.setUint32(area + 4, error.code, true);
+    dv.setUint32(area + 8, msgPtr, true);
+    dv.setUint32(area + 12, msg.length, true);
+    dv.setUint8(area + 16, error.retryable ? 1 : 0);
+  }
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * The `crdt` surface client: state-based CRDT states living in the guest.
+ * Another state travels as its persisted bytes (`merge(other.persist())`).
+ *
+ * @module
+ */
+import { interfaceName } from "../component/abi.ts";
+import { type Guest, LIVE } from "../component/guest.ts";
+import type { ResourceTable } from "../component/resources.ts";
+import { PluginCallError } from "../errors.ts";
+import {
+  checkBytes,
+  checkString,
+  coreFn,
+  type Post,
+  postFn,
+  takeHandle,
+  takeList,
+  takeStrings,
+  takeUnit,
+} from "./lift.ts";
+
+type Area1 = (a: number) => number;
+type Area2 = (a: number, b: number) => number;
+type Area3 = (a: number, b: number, c: number) => number;
+type Area4 = (a: number, b: number, c: number, d: number) => number;
+
+class CrdtCore {
+  readonly kinds: () => number;
+  readonly empty: Area2;
+  readonly fromPersisted: Area4;
+  readonly apply: Area3;
+  readonly merge: Area3;
+  readonly value: Area1;
+  readonly persist: Area1;
+  readonly dtor: (rep: number) => void;
+  readonly postKinds: Post;
+  readonly postEmpty: Post;
+  readonly postFromPersisted: Post;
+  readonly postApply: Post;
+  readonly postMerge: Post;
+  readonly postValue: Post;
+  readonly postPersist: Post;
+
+  constructor(x: WebAssembly.Exports) {
+    const i = `${interfaceName("crdt")}#`;
+    this.kinds = coreFn(x, `${i}kinds`);
+    this.empty = coreFn(x, `${i}empty`);
+    this.fromPersisted = coreFn(x, `${i}from-persisted`);
+    this.apply = coreFn(x, `${i}[method]crdt-state.apply`);
+    this.merge = coreFn(x, `${i}[method]crdt-state.merge`);
+    this.value = coreFn(x, `${i}[method]crdt-state.value`);
+    this.persist = coreFn(x, `${i}[method]crdt-state.persist`);
+    this.dtor = coreFn(x, `${i}[dtor]crdt-state`);
+    this.postKinds = postFn(x, `${i}kinds`);
+    this.postEmpty = postFn(x, `${i}empty`);
+    this.postFromPersisted = postFn(x, `${i}from-persisted`);
+    this.postApply = postFn(x, `${i}[method]crdt-state.apply`);
+    this.postMerge = postFn(x, `${i}[method]crdt-state.merge`);
+    this.postValue = postFn(x, `${i}[method]crdt-state.value`);
+    this.postPersist = postFn(x, `${i}[method]crdt-state.persist`);
+  }
+}
+
+/** `instance.crdt`: the component's CRDT kinds. */
+export class CrdtClient {
+  /** @internal */
+  readonly core: CrdtCore;
+
+  /** @internal Built by ComponentInstance. */
+  constructor(
+    private readonly g: Guest,
+    private readonly table: ResourceTable,
+    exports: WebAssembly.Exports,
+  ) {
+    this.core = new CrdtCore(exports);
+  }
+
+  kinds(): string[] {
+    const g = this.g;
+    if (g.state !== LIVE) g.refuse("crdt.kinds");
+    try {
+      return takeStrings(g, this.core.kinds(), this.core.postKinds);
+    } catch (e) {
+      throw g.trap(e, "crdt.kinds");
+    }
+  }
+
+  empty(kind: string): CrdtState {
+    const g = this.g;
+    const k = g.encode(checkString(g, kind, "crdt.empty kind"));
+    if (g.state !== LIVE) g.refuse("crdt.empty");
+    let r: number | PluginCallError;
+    try {
+      const kp = g.writeBytes(k);
+      r = takeHandle(g, this.table, this.core.empty(kp, k.length), this.core.postEmpty);
+    } catch (e) {
+      throw g.trap(e, "crdt.empty");
+    }
+    if (r instanceof PluginCallError) throw r;
+    return this.adopt(r);
+  }
+
+  /** Reopens persisted bytes; may be a lent view from another instance (`CrdtState.persistLent`). */
+  fromPersisted(kind: string, persisted: Uint8Array): CrdtState {
+    const g = this.g;
+    const k = g.encode(checkString(g, kind, "crdt.from-persisted kind"));
+    checkBytes(g, persisted, "crdt.from-persisted persisted");
+    if (g.state !== LIVE) g.refuse("crdt.from-persisted");
+    let r: number | PluginCallError;
+    try {
+      const kp = g.writeBytes(k);
+      const pp = g.writeBytes(persisted);
+      r = takeHandle(
+        g,
+        this.table,
+        this.core.fromPersisted(kp, k.length, pp, persisted.length),
+        this.core.postFromPersisted,
+      );
+    } catch (e) {
+      throw g.trap(e, "crdt.from-persisted");
+    }
+    if (r instanceof PluginCallError) throw r;
+    return this.adopt(r);
+  }
+
+  private adopt(handle: number): CrdtState {
+    const s = new CrdtState(this.g, this.table, this.core, handle, this.table.rep(handle));
+    this.table.own(handle, s);
+    return s;
+  }
+}
+
+/** One CRDT state inside the component. */
+export class CrdtState {
+  private rep: number;
+
+  /** @internal */
+  constructor(
+    private readonly g: Guest,
+    private readonly table: ResourceTable,
+    private readonly core: CrdtCore,
+    private readonly handle: number,
+    rep: number,
+  ) {
+    this.rep = rep;
+  }
+
+  get dropped(): boolean {
+    return this.rep === 0;
+  }
+
+  /** Applies one local operation (MessagePack). */
+  apply(op: Uint8Array): void {
+    this.unitCall(this.core.apply, this.core.postApply, op, "crdt-state.apply");
+  }
+
+  /** Merges another state of the same kind, given as its persisted bytes. */
+  merge(otherPersisted: Uint8Array): void {
+    this.unitCall(this.core.merge, this.core.postMerge, otherPersisted, "crdt-state.merge");
+  }
+
+  private unitCall(fn: Area3, post: Post, bytes: Uint8Array, what: string): void {
+    const g = this.g;
+    checkBytes(g, bytes, what);
+    if (g.state !== LIVE || this.rep === 0) g.refuse(what, this.rep === 0);
+    let err: PluginCallError | undefined;
+    try {
+      const p = g.writeBytes(bytes);
+      err = takeUnit(g, fn(this.rep, p, bytes.length), post);
+    } catch (e) {
+      throw g.trap(e, what);
+    }
+    if (err) throw err;
+  }
+
+  /** The observable value, MessagePack. */
+  value(): Uint8Array {
+    return this.listCall(this.core.value, this.core.postValue, "crdt-state.value");
+  }
+
+  /** Self-contained bytes that `fromPersisted` turns back into an equal state. */
+  persist(): Uint8Array {
+    return this.listCall(this.core.persist, this.core.postPersist, "crdt-state.persist");
+  }
+
+  private listCall(fn: Area1, post: Post, what: string): Uint8Array {
+    const g = this.g;
+    if (g.state !== LIVE || this.rep === 0) g.refuse(what, this.rep === 0);
+    let r: Uint8Array | PluginCallError;
+    try {
+      r = takeList(g, fn(this.rep), post);
+    } catch (e) {
+      throw g.trap(e, what);
+    }
+    if (r instanceof PluginCallError) throw r;
+    return r;
+  }
+
+  /** Persist without copying out; see `IndexHandle.persistLent` for the rules. */
+  persistLent<T>(use: (view: Uint8Array) => T): T {
+    const g = this.g;
+    if (g.state !== LIVE || this.rep === 0) g.refuse("crdt-state.persist", this.rep === 0);
+    let area = 0;
+    let view: Uint8Array | undefined;
+    try {
+      area = this.core.persist(this.rep);
+      const err = g.resultError(area);
+      if (err) {
+        this.core.postPersist(area);
+        throw err;
+      }
+      view = g.lendList(area + 4);
+    } catch (e) {
+      if (e instanceof PluginCallError) throw e;
+      throw g.trap(e, "crdt-state.persist");
+    }
+    try {
+      return use(view as Uint8Array);
+    } finally {
+      if (g.state === LIVE) {
+        try {
+          this.core.postPersist(area);
+        } catch (e) {
+          // biome-ignore lint/correctness/noUnsafeFinally: a trap in post-return must surface and poison
+          throw g.trap(e, "crdt-state.persist (post-return)");
+        }
+      }
+    }
+  }
+
+  drop(): void {
+    if (this.rep === 0) return;
+    const g = this.g;
+    const rep = this.table.remove(this.handle);
+    if (g.state !== LIVE) return;
+    try {
+      this.core.dtor(rep);
+    } catch (e) {
+      throw g.trap(e, "crdt-state drop");
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.drop();
+  }
+
+  /** @internal */
+  release(): void {
+    this.rep = 0;
+  }
+}
