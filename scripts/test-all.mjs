@@ -76,7 +76,11 @@ await mkdir(resultsDir, { recursive: true });
 
 await step("lint", async () => {
   const code = await run(process.execPath, [bin("biome"), "check", "."]);
-  return { ok: code === 0, note: code === 0 ? undefined : "see its output above; npx biome check --write . fixes formatting and safe lint fixes" };
+  return {
+    ok: code === 0,
+    note:
+      code === 0 ? undefined : "see its output above; npx biome check --write . fixes formatting and safe lint fixes",
+  };
 });
 
 await step("typecheck", async () => {
