@@ -55,10 +55,11 @@ export function validateComponentNames(component: ComponentSummary): Set<Surface
     }
   }
   const expected = `a uni:plugin@1.0.0 world exports "manifest" and one or more of ${SURFACES.map(interfaceName).join(", ")}`;
-  if (unexpected.length > 0)
-    wrongWorld(`the component exports ${unexpected.map((n) => `"${n}"`).join(", ")}; ${expected}`);
-  if (!hasManifest) wrongWorld(`the component does not export "manifest"; ${expected}`);
-  if (surfaces.size === 0) wrongWorld(`the component exports no surface; ${expected}`);
+  const problems: string[] = [];
+  if (unexpected.length > 0) problems.push(`exports unexpected ${unexpected.map((n) => `"${n}"`).join(", ")}`);
+  if (!hasManifest) problems.push(`does not export "manifest"`);
+  if (surfaces.size === 0) problems.push("exports no uni:plugin surface");
+  if (problems.length > 0) wrongWorld(`the component ${problems.join(", ")}; ${expected}`);
   return surfaces;
 }
 
