@@ -1,0 +1,236 @@
+//! `vector.flat`: an exact k-nearest-neighbour index over
+//! `FixedSizeList[d]<Float32>` vectors (brute force, L2 or cosine).
+//!
+//! The component crates (`vector-flat-v1`, `-v2`, `-v2-incompatible`) pick a
+//! [`Variant`]: which distance kernel probes use and which persisted formats
+//! they write and read.
+mod format;
+pub mod kernels;
+
+use core::marker::PhantomData;
+use kernels::Kernel;
+use uni_plugin_sdk::arrow::{self, Column, DataType, Field, RecordBatch, Schema};
+use uni_plugin_sdk::index::{IndexHandle, IndexProvider};
+use uni_plugin_sdk::json::Json;
+use uni_plugin_sdk::FnError;
+
+pub const KIND: &str = "vector.flat";
+/// The query's dimension differs from the index's.
+pub const DIMENSION_MISMATCH: u32 = 0x101;
+
+/// What differs between the component versions.
+pub trait Variant: 'static {
+    const KERNEL: Kernel;
+    /// The format `persist` writes.
+    const PERSIST_FORMAT: u32;
+    /// The formats `open` reads.
+    const OPENS: &'static [u32];
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    L2 = 0,
+    Cosine = 1,
+}
+
+/// The provider type the export macro names.
+pub struct VectorFlat<V: Variant>(PhantomData<V>);
+
+pub struct FlatIndex<V: Variant> {
+    metric: Metric,
+    dim: usize,
+    ids: Vec<i64>,
+    /// Row-major, `ids.len() * dim` values.
+    vectors: Vec<f32>,
+    /// |v|² per row, for cosine (same lane order as the kernels).
+    norms: Vec<f32>,
+    _variant: PhantomData<V>,
+}
+
+impl<V: Variant> IndexProvider for VectorFlat<V> {
+    type Handle = FlatIndex<V>;
+
+    fn kinds() -> Vec<String> {
+        vec![KIND.to_string()]
+    }
+
+    fn build(_kind: &str, source: &[u8], options_json: &str) -> Result<FlatIndex<V>, FnError> {
+        let metric = parse_options(options_json)?;
+        let (schema, batches) = arrow::read_stream(source).map_err(|e| e.context("build source"))?;
+        let id_at = column_index(&schema, "id", |t| *t == DataType::Int64, "Int64")?;
+        let vec_at = column_index(&schema, "vector", |t| matches!(t, DataType::FixedSizeListF32 { .. }), "FixedSizeList<Float32>")?;
+        let DataType::FixedSizeListF32 { size: dim, .. } = schema.fields[vec_at].data_type else { unreachable_type()? };
+        if dim == 0 {
+            return Err(FnError::malformed("column 'vector' has dimension 0"));
+        }
+        let batch = arrow::concat_batches(&schema, &batches)?;
+        let ids_col = &batch.columns[id_at];
+        if ids_col.null_count() > 0 {
+            return Err(FnError::unexpected_null("column 'id' holds nulls"));
+        }
+        let arrow::ColumnData::Int64(ids) = &ids_col.data else { unreachable_type()? };
+        let vectors = vector_values(&batch.columns[vec_at], "vector")?;
+        Ok(FlatIndex::new(metric, dim, ids.clone(), vectors))
+    }
+
+    fn open(_kind: &str, persisted: &[u8]) -> Result<FlatIndex<V>, FnError> {
+        let d = format::decode(persisted, V::OPENS)?;
+        Ok(FlatIndex::new(d.metric, d.dim, d.ids, d.vectors))
+    }
+}
+
+/// A type we already matched on changed under us: report, don't panic.
+fn unreachable_type<T>() -> Result<T, FnError> {
+    Err(FnError::malformed("internal: column type changed while reading"))
+}
+
+fn parse_options(options_json: &str) -> Result<Metric, FnError> {
+    let mut metric = Metric::L2;
+    for (key, value) in Json::parse_object(options_json).map_err(|e| e.context("options"))? {
+        match key.as_str() {
+            "metric" => {
+                metric = match value.as_str() {
+                    Some("l2") => Metric::L2,
+                    Some("cosine") => Metric::Cosine,
+                    _ => {
+                        return Err(FnError::malformed(format!(
+                            "option 'metric' must be \"l2\" or \"cosine\", got {}",
+                            match &value {
+                                Json::String(s) => format!("\"{s}\""),
+                                other => other.type_name().to_string(),
+                            }
+                        )))
+                    }
+                }
+            }
+            other => return Err(FnError::malformed(format!("unknown option '{other}' (vector.flat accepts: metric)"))),
+        }
+    }
+    Ok(metric)
+}
+
+fn column_index(schema: &Schema, name: &str, ok: impl Fn(&DataType) -> bool, want: &str) -> Result<usize, FnError> {
+    let at = schema.index_of(name).ok_or_else(|| FnError::malformed(format!("source has no column '{name}' (expected {want})")))?;
+    let ty = &schema.fields[at].data_type;
+    if !ok(ty) {
+        return Err(FnError::malformed(format!("column '{name}' must be {want}, got {}", ty.describe())));
+    }
+    Ok(at)
+}
+
+/// The row-major values of a FixedSizeList<Float32> column, refusing nulls
+/// and non-finite numbers (they make every distance meaningless).
+fn vector_values(column: &Column, name: &str) -> Result<Vec<f32>, FnError> {
+    let arrow::ColumnData::FixedSizeListF32 { size, values, value_validity } = &column.data else { return unreachable_type() };
+    if let Some(row) = (0..column.len()).find(|&r| !column.is_valid(r)) {
+        return Err(FnError::unexpected_null(format!("column '{name}' row {row} is null")));
+    }
+    if let Some(bits) = value_validity {
+        if let Some(i) = (0..values.len()).find(|&i| !arrow::bit(bits, i)) {
+            return Err(FnError::unexpected_null(format!("column '{name}' row {} has a null element", i / size)));
+        }
+    }
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(FnError::malformed(format!("column '{name}' row {} holds a non-finite value", i / size)));
+    }
+    Ok(values.clone())
+}
+
+fn output_schema() -> Schema {
+    Schema::new(vec![
+        Field::new("query", DataType::Int32, false),
+        Field::new("id", DataType::Int64, false),
+        Field::new("distance", DataType::Float32, false),
+    ])
+}
+
+impl<V: Variant> FlatIndex<V> {
+    fn new(metric: Metric, dim: usize, ids: Vec<i64>, vectors: Vec<f32>) -> Self {
+        let norms = match metric {
+            Metric::Cosine => vectors.chunks_exact(dim).map(kernels::norm_sq).collect(),
+            Metric::L2 => Vec::new(),
+        };
+        FlatIndex { metric, dim, ids, vectors, norms, _variant: PhantomData }
+    }
+
+    fn run_probe(&self, query: &[u8], k: u32, mask: Option<&[u8]>) -> Result<Vec<u8>, FnError> {
+        let n = self.ids.len();
+        if let Some(mask) = mask {
+            let need = n.div_ceil(8);
+            if mask.len() < need {
+                return Err(FnError::malformed(format!("mask has {} bytes; {n} rows need at least {need}", mask.len())));
+            }
+        }
+        let (schema, batches) = arrow::read_stream(query).map_err(|e| e.context("query"))?;
+        let is_fsl = |t: &DataType| matches!(t, DataType::FixedSizeListF32 { .. });
+        let at = schema
+            .index_of("vector")
+            .filter(|&i| is_fsl(&schema.fields[i].data_type))
+            .or_else(|| schema.fields.iter().position(|f| is_fsl(&f.data_type)))
+            .ok_or_else(|| FnError::malformed("query has no FixedSizeList<Float32> column"))?;
+        let DataType::FixedSizeListF32 { size, .. } = schema.fields[at].data_type else { return unreachable_type() };
+        if size != self.dim {
+            return Err(FnError::plugin(
+                DIMENSION_MISMATCH,
+                format!("query dimension {size} does not match the index dimension {}", self.dim),
+            ));
+        }
+        let name = schema.fields[at].name.clone();
+        let batch = arrow::concat_batches(&schema, &batches)?;
+        let queries = vector_values(&batch.columns[at], &name)?;
+
+        let k = (k as usize).min(n);
+        let rows: Vec<usize> = match mask {
+            Some(mask) => (0..n).filter(|&r| arrow::bit(mask, r)).collect(),
+            None => (0..n).collect(),
+        };
+        let mut out_query = Vec::new();
+        let mut out_id = Vec::new();
+        let mut out_distance = Vec::new();
+        let mut scored: Vec<(f32, i64)> = Vec::with_capacity(rows.len());
+        for (qi, q) in queries.chunks_exact(self.dim).enumerate() {
+            scored.clear();
+            let q_norm = kernels::norm_sq(q);
+            for &r in &rows {
+                let v = &self.vectors[r * self.dim..(r + 1) * self.dim];
+                let d = match self.metric {
+                    Metric::L2 => kernels::l2(V::KERNEL, q, v),
+                    Metric::Cosine => kernels::cosine_from(kernels::dot(V::KERNEL, q, v), q_norm, self.norms[r]),
+                };
+                scored.push((d, self.ids[r]));
+            }
+            let take = k.min(scored.len());
+            let by_distance_then_id = |a: &(f32, i64), b: &(f32, i64)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+            if take > 0 && take < scored.len() {
+                scored.select_nth_unstable_by(take - 1, by_distance_then_id);
+            }
+            scored.truncate(take);
+            scored.sort_unstable_by(by_distance_then_id);
+            for &(d, id) in &scored {
+                out_query.push(qi as i32);
+                out_id.push(id);
+                out_distance.push(d);
+            }
+        }
+        let batch = RecordBatch::try_new(vec![Column::int32(out_query), Column::int64(out_id), Column::float32(out_distance)])?;
+        arrow::write_stream(&output_schema(), &[batch])
+    }
+}
+
+impl<V: Variant> IndexHandle for FlatIndex<V> {
+    fn probe(&self, query: &[u8], k: u32) -> Result<Vec<u8>, FnError> {
+        self.run_probe(query, k, None)
+    }
+    fn supports_filter(&self) -> bool {
+        true
+    }
+    fn probe_filtered(&self, query: &[u8], k: u32, mask: &[u8]) -> Result<Vec<u8>, FnError> {
+        self.run_probe(query, k, Some(mask))
+    }
+    fn persist(&self) -> Result<Vec<u8>, FnError> {
+        Ok(format::encode(V::PERSIST_FORMAT, self.metric, self.dim, &self.ids, &self.vectors))
+    }
+    fn schema(&self) -> Vec<u8> {
+        arrow::write_stream(&output_schema(), &[]).unwrap_or_default()
+    }
+}

@@ -1,0 +1,61 @@
+// Builds the Rust sample plugins (cargo workspace in plugins-wasm/rust) and
+// wraps each core module into a component in `outDir`.
+//
+// Uses Debian's rustc-web explicitly: rustup's rustc/cargo come first on PATH
+// and have no wasm32 std. std itself is rebuilt from source (-Zbuild-std, see
+// rust/.cargo/config.toml), which needs RUSTC_BOOTSTRAP=1.
+import { spawn } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { componentize } from "./componentize.mjs";
+
+const workspace = fileURLToPath(new URL("../rust", import.meta.url));
+const coreDir = join(workspace, "target", "wasm32-unknown-unknown", "release");
+
+/** Cargo package → [component file, world]. */
+export const components = [
+  ["vector-flat-v1", "vector-flat-v1.wasm", "index-plugin"],
+  ["vector-flat-v2", "vector-flat-v2.wasm", "index-plugin"],
+  ["vector-flat-v2-incompatible", "vector-flat-v2-incompatible.wasm", "index-plugin"],
+  ["changelog-v1", "changelog-v1.wasm", "cdc-plugin"],
+  ["changelog-v2", "changelog-v2.wasm", "cdc-plugin"],
+];
+
+function cargoBuild(packages) {
+  const args = ["build", "--offline", "--release", "--target", "wasm32-unknown-unknown", ...packages.flatMap((p) => ["-p", p])];
+  // Drop flags from the caller's environment: they would change the bytes
+  // (and rebuild std), breaking `check:plugins`.
+  const env = { ...process.env, RUSTC: "/usr/bin/rustc", RUSTC_BOOTSTRAP: "1" };
+  for (const key of ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", "CARGO_TARGET_DIR", "RUSTC_WRAPPER"]) delete env[key];
+  return new Promise((resolve, reject) => {
+    const child = spawn("/usr/bin/cargo", args, { cwd: workspace, env, stdio: ["ignore", "inherit", "inherit"] });
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`cargo build failed with exit code ${code}`))));
+  });
+}
+
+/**
+ * @param {string} outDir where the components go
+ * @param {{ only?: string[] }} [options] limit to these cargo packages
+ * @returns {Promise<string[]>} the component file names written
+ */
+export async function build(outDir, options = {}) {
+  const selected = components.filter(([pkg]) => !options.only || options.only.includes(pkg));
+  await cargoBuild(selected.map(([pkg]) => pkg));
+  const written = [];
+  for (const [pkg, file, world] of selected) {
+    const core = await readFile(join(coreDir, `${pkg.replaceAll("-", "_")}.wasm`));
+    await writeFile(join(outDir, file), await componentize(core, world));
+    written.push(file);
+  }
+  return written;
+}
+
+// `node plugins-wasm/scripts/build-rust.mjs [package...]` builds into dist directly.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const only = process.argv.slice(2);
+  const dist = fileURLToPath(new URL("../dist", import.meta.url));
+  const files = await build(dist, only.length ? { only } : {});
+  console.log(`built ${files.join(", ")}`);
+}
