@@ -101,9 +101,12 @@ export class ReloadError extends PluginError {
   override name = "ReloadError";
   /** The named reload step that failed. */
   readonly step: string;
-  constructor(step: string, message: string, options: PluginErrorOptions & { code?: number } = {}) {
+  /** The reload's report (steps run, their durations, what failed), when the reload got that far. */
+  readonly report?: unknown;
+  constructor(step: string, message: string, options: PluginErrorOptions & { code?: number; report?: unknown } = {}) {
     super(options.code ?? ErrorCode.Reload, message, options);
     this.step = step;
+    if (options.report !== undefined) this.report = options.report;
   }
 }
 

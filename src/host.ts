@@ -1,0 +1,342 @@
+/**
+ * `PluginHost`: loads plugin components, registers what they provide, owns the
+ * live resources (indexes, CDC streams, CRDT states) that reload hands over.
+ *
+ * @example
+ * ```ts
+ * import { PluginHost } from "./mod.ts";
+ * const host = new PluginHost();
+ * const plugin = await host.load(new URL("./vector-flat-v1.wasm", import.meta.url));
+ * const idx = await host.createIndex("docs", "vector.flat", table, { metric: "cosine" });
+ * const hits = await idx.probe(queries, 10);
+ * await host.reload(plugin, new URL("./vector-flat-v2.wasm", import.meta.url)); // idx keeps serving, now on v2
+ * ```
+ *
+ * @module
+ */
+import { DEFAULT_MEMORY_PAGES_CEILING, type LogLevel } from "./component/types.ts";
+import { ErrorCode, PluginError, RegistryError } from "./errors.ts";
+import { Gate } from "./gate.ts";
+import { CAPABILITIES, type Capability, type Manifest, type Surface } from "./manifest.ts";
+import { type PluginHandle, type PluginVersion, vetPlugin } from "./plugin.ts";
+import { Registry } from "./registry.ts";
+import { reload as runReload, type ReloadOptions, type ReloadReport } from "./reload.ts";
+import { type CdcOptions, LiveCdc } from "./resources/cdc.ts";
+import { LiveCrdt } from "./resources/crdt.ts";
+import { type LiveResource, type PluginEntry, through } from "./resources/entry.ts";
+import { type ArrowInput, ipcOf, LiveIndex } from "./resources/index.ts";
+import { LogicalType } from "./resources/logical-type.ts";
+import { type PluginSource, type ReadFile, readSource } from "./sources.ts";
+
+export interface HostOptions {
+  /** Capabilities the host grants (effective = declared ∩ granted). Default: all. */
+  grants?: readonly Capability[];
+  /** Ceiling on any plugin's linear memory, in 64 KiB pages; always wins over the plugin's ask. Default 16384 (1 GiB). */
+  memoryPagesCeiling?: number;
+  /** How long a reload waits for in-flight calls and leases before it aborts (old keeps serving). Default 5000 ms. */
+  drainTimeoutMs?: number;
+  /** Reads plugin files by path; supplied by the Node/Deno adapters. */
+  readFile?: ReadFile;
+  /** Receives `host-log` output. Default: warnings and errors to the console. */
+  onLog?: (entry: { pluginId: string; level: LogLevel; message: string }) => void;
+}
+
+export interface LoadOptions {
+  /** Narrows the host's grants for this plugin. */
+  grants?: readonly Capability[];
+}
+
+/** What `plugins()` reports per installed plugin. */
+export interface PluginInfo extends PluginHandle {
+  manifest: Manifest;
+  capabilities: Capability[];
+  /** Registry keys held, per surface. */
+  registered: Record<Surface, string[]>;
+  /** SHA-256 of the component bytes. */
+  hash: string;
+  /** Live resources served by this plugin. */
+  resources: { surface: string; name: string; key: string }[];
+}
+
+/** Holds a plugin version in use across awaits; a reload drains leases before it hands over. */
+export interface Lease {
+  readonly plugin: PluginHandle;
+  release(): void;
+  [Symbol.dispose](): void;
+}
+
+type Named<T> = Map<string, T>;
+
+export class PluginHost {
+  /** @internal */ readonly registry = new Registry<PluginVersion>();
+  /** @internal */ readonly entries = new Map<string, PluginEntry>();
+  /** @internal */ readonly options: Required<Omit<HostOptions, "readFile" | "onLog">> & HostOptions;
+  /** @internal literals seen per logical type, the samples reload checks */
+  readonly typeSamples = new Map<string, Set<string>>();
+  readonly #generations = new Map<string, number>();
+  readonly #indexes: Named<LiveIndex> = new Map();
+  readonly #crdts: Named<LiveCrdt> = new Map();
+  readonly #streams: Named<LiveCdc> = new Map();
+  #disposed = false;
+
+  constructor(options: HostOptions = {}) {
+    this.options = {
+      grants: options.grants ?? CAPABILITIES,
+      memoryPagesCeiling: options.memoryPagesCeiling ?? DEFAULT_MEMORY_PAGES_CEILING,
+      drainTimeoutMs: options.drainTimeoutMs ?? 5000,
+      ...options,
+    };
+  }
+
+  /** @internal the next generation for `id`: strictly increasing, never reused, even after unload. */
+  nextGeneration(id: string): number {
+    const g = (this.#generations.get(id) ?? 0) + 1;
+    this.#generations.set(id, g);
+    return g;
+  }
+
+  /** @internal compiles, instantiates and vets a version without registering it. */
+  async vet(source: PluginSource, grants?: readonly Capability[]): Promise<PluginVersion> {
+    this.#assertLive();
+    const bytes = await readSource(source, this.options.readFile);
+    const hostGrants = new Set(this.options.grants);
+    const granted = grants ? new Set(grants.filter((g) => hostGrants.has(g))) : hostGrants;
+    return await vetPlugin(bytes, {
+      grants: granted,
+      memoryPagesCeiling: this.options.memoryPagesCeiling,
+      generation: (id) => this.nextGeneration(id),
+      log: (pluginId, level, message) => this.#log(pluginId, level, message),
+    });
+  }
+
+  #log(pluginId: string, level: LogLevel, message: string): void {
+    if (this.options.onLog) this.options.onLog({ pluginId, level, message });
+    else if (level === "warn" || level === "error") console[level](`[${pluginId}] ${message}`);
+  }
+
+  /**
+   * Loads a plugin component: from bytes, a URL, a `Response`, or a file path
+   * (with a runtime adapter). Everything it provides is registered, or nothing is.
+   */
+  async load(source: PluginSource, options: LoadOptions = {}): Promise<PluginHandle> {
+    const version = await this.vet(source, options.grants);
+    const id = version.handle.id;
+    try {
+      if (this.entries.has(id)) {
+        const cur = (this.entries.get(id) as PluginEntry).current.handle;
+        throw new RegistryError(
+          ErrorCode.DuplicateKey,
+          `plugin ${id} is already loaded (version ${cur.version}, generation ${cur.generation}); use reload() to replace it`,
+          { pluginId: id },
+        );
+      }
+      this.registry.add(version);
+    } catch (err) {
+      version.instance.dispose();
+      throw err;
+    }
+    this.entries.set(id, { current: version, gate: new Gate(), resources: new Set(), reloading: false });
+    return version.handle;
+  }
+
+  /** @internal the entry for a handle that must be current. */
+  entryFor(handle: PluginHandle): PluginEntry {
+    const entry = this.entries.get(handle.id);
+    if (!entry) {
+      throw new RegistryError(ErrorCode.NotFound, `plugin ${handle.id} is not loaded`, { pluginId: handle.id });
+    }
+    if (entry.current.handle.generation !== handle.generation) {
+      throw new RegistryError(
+        ErrorCode.StaleHandle,
+        `stale handle for ${handle.id}: generation ${handle.generation}, but generation ` +
+          `${entry.current.handle.generation} (version ${entry.current.handle.version}) is installed`,
+        { pluginId: handle.id },
+      );
+    }
+    return entry;
+  }
+
+  /**
+   * Unloads a plugin. Refused while live resources use it unless `force`, which
+   * drops them (their state is gone: persist first if you need it).
+   */
+  async unload(handle: PluginHandle, options: { force?: boolean } = {}): Promise<void> {
+    const entry = this.entryFor(handle);
+    if (entry.reloading) {
+      throw new RegistryError(ErrorCode.Reload, `plugin ${handle.id} is being reloaded`, { pluginId: handle.id });
+    }
+    if (entry.resources.size && !options.force) {
+      const names = [...entry.resources].map((r) => `${r.surface} "${r.name}"`).join(", ");
+      throw new RegistryError(
+        ErrorCode.Forbidden,
+        `plugin ${handle.id} still serves ${names}; drop them first or unload with { force: true }`,
+        { pluginId: handle.id },
+      );
+    }
+    for (const r of [...entry.resources]) r.dropNow();
+    this.registry.remove(entry.current);
+    this.entries.delete(handle.id);
+    entry.current.instance.dispose();
+  }
+
+  /** Installed plugins with their effective capabilities and registrations. */
+  plugins(): PluginInfo[] {
+    return [...this.entries.values()].map(({ current, resources }) => ({
+      ...current.handle,
+      manifest: current.manifest,
+      capabilities: [...current.capabilities],
+      registered: this.registry.footprint(current),
+      hash: current.module.hash,
+      resources: [...resources].map((r) => ({ surface: r.surface, name: r.name, key: r.key })),
+    }));
+  }
+
+  /** The handle of the plugin providing `key` on `surface`, if any. */
+  provider(surface: Surface, key: string): PluginHandle | undefined {
+    return this.registry.lookup(surface, key)?.handle;
+  }
+
+  #entryProviding(surface: Surface, key: string): PluginEntry {
+    this.#assertLive();
+    const version = this.registry.lookup(surface, key);
+    if (!version) {
+      const known = this.registry.keys(surface);
+      throw new RegistryError(
+        ErrorCode.NotFound,
+        `no plugin provides ${surface} "${key}"${known.length ? ` (registered: ${known.join(", ")})` : ""}`,
+      );
+    }
+    return this.entries.get(version.handle.id) as PluginEntry;
+  }
+
+  #claim<T>(table: Named<T>, surface: string, name: string): void {
+    if (table.has(name)) {
+      throw new RegistryError(ErrorCode.DuplicateKey, `a live ${surface} named "${name}" already exists`);
+    }
+  }
+
+  #forget = (r: LiveResource): void => {
+    const table = r.surface === "index" ? this.#indexes : r.surface === "crdt" ? this.#crdts : this.#streams;
+    if (table.get(r.name) === r) table.delete(r.name);
+  };
+
+  /** Builds a live index of `kind` over Arrow data (`id: Int64` + vectors for `vector.flat`). */
+  async createIndex(name: string, kind: string, source: ArrowInput, options: object = {}): Promise<LiveIndex> {
+    this.#claim(this.#indexes, "index", name);
+    const entry = this.#entryProviding("index", kind);
+    const bytes = ipcOf(source);
+    const json = JSON.stringify(options);
+    const idx = await through(entry, () => {
+      this.#claim(this.#indexes, "index", name);
+      const handle = entry.current.instance.index?.build(kind, bytes, json);
+      if (!handle) throw new Error("unreachable: registered index kind without the interface");
+      return new LiveIndex(entry, name, kind, handle, this.#forget);
+    });
+    this.#indexes.set(name, idx);
+    return idx;
+  }
+
+  /** Reopens a live index from persisted bytes (e.g. after a restart). */
+  async openIndex(name: string, kind: string, persisted: Uint8Array): Promise<LiveIndex> {
+    this.#claim(this.#indexes, "index", name);
+    const entry = this.#entryProviding("index", kind);
+    const idx = await through(entry, () => {
+      this.#claim(this.#indexes, "index", name);
+      const handle = entry.current.instance.index?.open(kind, persisted);
+      if (!handle) throw new Error("unreachable: registered index kind without the interface");
+      return new LiveIndex(entry, name, kind, handle, this.#forget);
+    });
+    this.#indexes.set(name, idx);
+    return idx;
+  }
+
+  index(name: string): LiveIndex | undefined {
+    return this.#indexes.get(name);
+  }
+
+  /** Creates a live CRDT state of `kind`: empty, or from persisted bytes. */
+  async createCrdt(name: string, kind: string, persisted?: Uint8Array): Promise<LiveCrdt> {
+    this.#claim(this.#crdts, "crdt", name);
+    const entry = this.#entryProviding("crdt", kind);
+    const state = await through(entry, () => {
+      this.#claim(this.#crdts, "crdt", name);
+      const crdt = entry.current.instance.crdt;
+      if (!crdt) throw new Error("unreachable: registered crdt kind without the interface");
+      const s = persisted ? crdt.fromPersisted(kind, persisted) : crdt.empty(kind);
+      return new LiveCrdt(entry, name, kind, s, this.#forget);
+    });
+    this.#crdts.set(name, state);
+    return state;
+  }
+
+  crdt(name: string): LiveCrdt | undefined {
+    return this.#crdts.get(name);
+  }
+
+  /** Starts CDC output `output` as live stream `name`, resuming at `options.fromLsn` (inclusive). */
+  async attachCdc(name: string, output: string, options: CdcOptions = {}): Promise<LiveCdc> {
+    this.#claim(this.#streams, "cdc stream", name);
+    const entry = this.#entryProviding("cdc", output);
+    const live = await through(entry, () => {
+      this.#claim(this.#streams, "cdc stream", name);
+      const cdc = entry.current.instance.cdc;
+      if (!cdc) throw new Error("unreachable: registered cdc output without the interface");
+      const stream = cdc.start(output, options.fromLsn);
+      return new LiveCdc(entry, name, output, stream, options, this.#forget);
+    });
+    this.#streams.set(name, live);
+    return live;
+  }
+
+  cdc(name: string): LiveCdc | undefined {
+    return this.#streams.get(name);
+  }
+
+  /** A logical type by name, e.g. `geo.point`; calls go to whichever version is serving. */
+  logicalType(name: string): LogicalType {
+    this.#entryProviding("logical-type", name);
+    const samples = this.typeSamples.get(name) ?? new Set<string>();
+    this.typeSamples.set(name, samples);
+    return new LogicalType(name, () => this.#entryProviding("logical-type", name), samples);
+  }
+
+  /** Holds `handle`'s plugin in use across awaits; a reload waits (up to its drain timeout) for the release. */
+  async lease(handle: PluginHandle): Promise<Lease> {
+    const entry = this.entryFor(handle);
+    const wait = entry.gate.enter();
+    if (wait) await wait;
+    let held = true;
+    const release = () => {
+      if (held) {
+        held = false;
+        entry.gate.exit();
+      }
+    };
+    return { plugin: entry.current.handle, release, [Symbol.dispose]: release };
+  }
+
+  /**
+   * Replaces a plugin with a new version, handing live state over; see
+   * src/reload.ts for the steps. Resolves with a report; rejects with a
+   * `ReloadError` (carrying the report) after rolling back — the old version
+   * then keeps serving exactly as before.
+   */
+  reload(handle: PluginHandle, source: PluginSource, options: ReloadOptions = {}): Promise<ReloadReport> {
+    return runReload(this, handle, source, options);
+  }
+
+  /** Drops every live resource and plugin. */
+  dispose(): void {
+    if (this.#disposed) return;
+    for (const entry of this.entries.values()) {
+      for (const r of [...entry.resources]) r.dropNow();
+      entry.current.instance.dispose();
+    }
+    this.entries.clear();
+    this.#disposed = true;
+  }
+
+  #assertLive(): void {
+    if (this.#disposed) throw new PluginError(ErrorCode.Disposed, "this PluginHost was disposed");
+  }
+}

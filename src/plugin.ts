@@ -1,0 +1,149 @@
+/**
+ * Turning bytes into a vetted, *unregistered* plugin version: compile, link,
+ * read and check the manifest, intersect capabilities, and verify that every
+ * surface the manifest declares is really implemented. Used by both `load` and
+ * `reload`, so a new version is checked exactly as strictly as a first load.
+ *
+ * @module
+ */
+import { ComponentInstance } from "./component/instance.ts";
+import { ComponentModule } from "./component/module.ts";
+import type { CdcSink, LogLevel } from "./component/types.ts";
+import { ErrorCode, ManifestError, RegistryError } from "./errors.ts";
+import {
+  type Capability,
+  checkAbi,
+  declared,
+  type Manifest,
+  PROVIDES_KEY,
+  parseManifest,
+  SURFACES,
+  type Surface,
+} from "./manifest.ts";
+
+/** A loaded plugin version as users see it: stamped with a generation that never repeats for an id. */
+export interface PluginHandle {
+  readonly id: string;
+  readonly version: string;
+  readonly generation: number;
+}
+
+/** One instantiated, vetted version of a plugin. */
+export interface PluginVersion {
+  readonly handle: PluginHandle;
+  readonly manifest: Manifest;
+  readonly module: ComponentModule;
+  readonly instance: ComponentInstance;
+  /** Effective capabilities: declared ∩ granted (host-log always). */
+  readonly capabilities: ReadonlySet<Capability>;
+  /** Where `cdc-sink.emit` calls of this instance are routed (set by the CDC resource around each stream call). */
+  readonly sinkRoute: SinkRoute;
+}
+
+/** The CDC resource currently calling into the instance, to which `emit`s belong. */
+export interface SinkRoute {
+  current: CdcSink | null;
+}
+
+export interface VetOptions {
+  grants: ReadonlySet<Capability>;
+  memoryPagesCeiling: number;
+  generation: (id: string) => number;
+  log: (pluginId: string, level: LogLevel, message: string) => void;
+}
+
+/** Lists the keys an instance implements for a surface, through the surface's own listing export. */
+function implemented(instance: ComponentInstance, surface: Surface): readonly string[] | undefined {
+  switch (surface) {
+    case "index":
+      return instance.index?.kinds();
+    case "cdc":
+      return instance.cdc?.outputs();
+    case "crdt":
+      return instance.crdt?.kinds();
+    case "logical-type":
+      return instance.logicalType?.names();
+  }
+}
+
+/** Compiles, instantiates and vets `bytes`. Nothing is registered; on failure nothing is left running. */
+export async function vetPlugin(bytes: Uint8Array, options: VetOptions): Promise<PluginVersion> {
+  const module = await ComponentModule.compile(bytes, { memoryPagesCeiling: options.memoryPagesCeiling });
+  const sinkRoute: SinkRoute = { current: null };
+  let pluginId = "(unknown plugin)";
+  const grants = new Set<string>(options.grants);
+  grants.add("host-log");
+  const instance = await ComponentInstance.instantiate(module, {
+    pluginId,
+    grants,
+    log: (level, message) => options.log(pluginId, level, message),
+    cdcSink: (output, lsnStart, lsnEnd, payload) => {
+      if (!sinkRoute.current) {
+        throw new RegistryError(ErrorCode.Forbidden, "cdc-sink.emit called outside of a cdc-stream call", {
+          pluginId,
+        });
+      }
+      sinkRoute.current(output, lsnStart, lsnEnd, payload);
+    },
+  });
+  try {
+    const manifest = parseManifest(instance.manifest());
+    pluginId = manifest.id;
+    instance.pluginId = manifest.id;
+    checkAbi(manifest);
+
+    const capabilities = new Set<Capability>(["host-log"]);
+    for (const c of manifest.capabilities) if (options.grants.has(c)) capabilities.add(c);
+    if (module.imports.has("cdc-sink") && !capabilities.has("cdc-sink")) {
+      const why = manifest.capabilities.includes("cdc-sink") ? "was not granted" : "is not declared in its manifest";
+      throw new RegistryError(
+        ErrorCode.CapabilityDenied,
+        `plugin ${manifest.id} imports uni:plugin/cdc-sink, but capability "cdc-sink" ${why}`,
+        { pluginId: manifest.id },
+      );
+    }
+
+    for (const surface of SURFACES) {
+      const keys = declared(manifest, surface);
+      if (keys.length === 0) continue;
+      const field = `provides.${PROVIDES_KEY[surface]}`;
+      if (!module.surfaces.has(surface)) {
+        throw new ManifestError(
+          ErrorCode.InvalidManifest,
+          `plugin ${manifest.id} declares ${field} [${keys.join(", ")}] but does not export uni:plugin/${surface}`,
+          field,
+          { pluginId: manifest.id },
+        );
+      }
+      if (!capabilities.has(surface)) {
+        const why = manifest.capabilities.includes(surface) ? "was not granted" : "is not declared in its manifest";
+        throw new RegistryError(
+          ErrorCode.CapabilityDenied,
+          `plugin ${manifest.id} provides ${field} [${keys.join(", ")}], but capability "${surface}" ${why}`,
+          { pluginId: manifest.id },
+        );
+      }
+      const real = new Set(implemented(instance, surface));
+      const missing = keys.filter((k) => !real.has(k));
+      if (missing.length) {
+        throw new ManifestError(
+          ErrorCode.InvalidManifest,
+          `plugin ${manifest.id} declares ${field} [${missing.join(", ")}] that it does not implement ` +
+            `(it implements [${[...real].join(", ")}])`,
+          field,
+          { pluginId: manifest.id },
+        );
+      }
+    }
+
+    const handle: PluginHandle = Object.freeze({
+      id: manifest.id,
+      version: manifest.version,
+      generation: options.generation(manifest.id),
+    });
+    return { handle, manifest, module, instance, capabilities, sinkRoute };
+  } catch (err) {
+    instance.dispose();
+    throw err;
+  }
+}

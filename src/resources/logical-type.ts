@@ -1,0 +1,87 @@
+/**
+ * Logical types (Arrow extension types) as the host uses them: columns in and
+ * out as apache-arrow tables, every call through the plugin's gate so reloads
+ * queue rather than fail it. The host remembers a few literals it has seen per
+ * type, so a reload can check the new version on real values, not made-up ones.
+ *
+ * @module
+ */
+import { Table, Utf8, vectorFromArray } from "apache-arrow";
+import { fromIPC, toIPC } from "../arrow.ts";
+import type { PluginEntry } from "./entry.ts";
+import { through } from "./entry.ts";
+import { type ArrowInput, ipcOf } from "./index.ts";
+
+/** How many distinct literals per type the host keeps as reload samples. */
+export const SAMPLE_LIMIT = 32;
+
+/** A Utf8 column named `value` as Arrow IPC. */
+export function utf8Column(values: readonly (string | null)[]): Uint8Array {
+  return toIPC(new Table({ value: vectorFromArray(values as (string | null)[], new Utf8()) }));
+}
+
+/** The first column of an IPC stream as JS values. */
+export function firstColumn(ipc: Uint8Array): unknown[] {
+  const col = fromIPC(ipc).getChildAt(0);
+  return col ? Array.from(col) : [];
+}
+
+export class LogicalType {
+  readonly name: string;
+  readonly #entry: () => PluginEntry;
+  readonly #samples: Set<string>;
+
+  /** @internal created by PluginHost.logicalType */
+  constructor(name: string, entry: () => PluginEntry, samples: Set<string>) {
+    this.name = name;
+    this.#entry = entry;
+    this.#samples = samples;
+  }
+
+  #client() {
+    const lt = this.#entry().current.instance.logicalType;
+    if (!lt) throw new Error("unreachable: registered logical type without the interface");
+    return lt;
+  }
+
+  #call<T>(fn: () => T): Promise<T> {
+    return through(this.#entry(), fn);
+  }
+
+  /** The physical storage type, in apache-arrow's `DataType.toString()` spelling. */
+  arrowType(): Promise<string> {
+    return this.#call(() => this.#client().arrowType(this.name));
+  }
+
+  encodingVersion(): Promise<string> {
+    return this.#call(() => this.#client().encodingVersion(this.name));
+  }
+
+  /** Parses literals (e.g. `POINT(13.4 52.5)`) into a storage column; nulls stay null. */
+  async fromLiteral(literals: readonly (string | null)[]): Promise<Table> {
+    const ipc = utf8Column(literals);
+    const out = await this.#call(() => this.#client().fromLiteral(this.name, ipc));
+    for (const lit of literals) {
+      if (lit !== null && this.#samples.size < SAMPLE_LIMIT) this.#samples.add(lit);
+    }
+    return fromIPC(out);
+  }
+
+  /** Renders a storage column (its first column) as display strings. */
+  async toDisplay(column: ArrowInput): Promise<(string | null)[]> {
+    const ipc = ipcOf(column);
+    return firstColumn(await this.#call(() => this.#client().toDisplay(this.name, ipc))) as (string | null)[];
+  }
+
+  /** Casts a storage column to `target` (a DataType string such as `Utf8`). */
+  async castTo(column: ArrowInput, target: string): Promise<Table> {
+    const ipc = ipcOf(column);
+    return fromIPC(await this.#call(() => this.#client().castTo(this.name, ipc, target)));
+  }
+
+  /** Casts a column of another type into validated storage; an invalid value is a typed error naming its row. */
+  async castFrom(column: ArrowInput): Promise<Table> {
+    const ipc = ipcOf(column);
+    return fromIPC(await this.#call(() => this.#client().castFrom(this.name, ipc)));
+  }
+}
