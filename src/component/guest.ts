@@ -81,11 +81,9 @@ export class Guest {
    */
   trap(err: unknown, what: string): TrapError {
     const original = err instanceof Error ? err.message : typeof err === "string" ? err : safeJson(err);
-    let message = `plugin ${this.pluginId} trapped in ${what}: ${original}`;
-    const pages = this.state === DISPOSED ? 0 : this.memory.buffer.byteLength / 65536;
-    if (pages >= this.memoryPagesCeiling) {
-      message += ` (linear memory is at the host ceiling of ${this.memoryPagesCeiling} pages)`;
-    }
+    // Say how full memory is: a guest allocator that hits the host ceiling usually traps, not errors.
+    const pages = this.memory.buffer.byteLength / 65536;
+    const message = `plugin ${this.pluginId} trapped in ${what}: ${original} (linear memory ${pages} pages, host ceiling ${this.memoryPagesCeiling} pages)`;
     if (this.state === LIVE) {
       this.state = POISONED;
       this.poisonReason = `${what} trapped: ${original}`;
