@@ -16,19 +16,54 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const resultsDir = join(root, "test-results");
 const bin = (name) => join(root, "node_modules", ".bin", name);
 
-/** Runs a command with inherited stdio; resolves to its exit code (127 if it could not start). */
+// A hung step (a browser that never answers, a runner waiting on a lock) must not eat CI's whole budget:
+// each step gets this long, then its whole process group (vitest's Chromium included) is killed.
+const STEP_TIMEOUT_MS = Number(process.env.TEST_STEP_TIMEOUT_MS ?? 6 * 60_000);
+const TIMED_OUT = 124; // the exit code timeout(1) uses
+const children = new Set();
+const describeExit = (code) =>
+  code === TIMED_OUT ? `timed out after ${STEP_TIMEOUT_MS / 1000} s` : `exit ${code}`;
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    for (const child of children) killGroup(child);
+    process.exit(130);
+  });
+}
+function killGroup(child) {
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+/** Runs a command with inherited stdio in its own process group; resolves to its exit code (127: could not start). */
 function run(command, args, env = {}) {
   return new Promise((resolve) => {
     const child = spawn(command, args, {
       cwd: root,
       stdio: ["ignore", "inherit", "inherit"],
       env: { ...process.env, ...env },
+      detached: true, // own process group, so a timeout can take its grandchildren down too
     });
+    children.add(child);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      console.error(`${command} ${args.join(" ")}: no result after ${STEP_TIMEOUT_MS / 1000} s, killed`);
+      killGroup(child);
+    }, STEP_TIMEOUT_MS);
     child.on("error", (err) => {
       console.error(`cannot start ${command}: ${err.message}`);
+      clearTimeout(timer);
+      children.delete(child);
       resolve(127);
     });
-    child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      children.delete(child);
+      resolve(timedOut ? TIMED_OUT : (code ?? (signal ? 128 : 1)));
+    });
   });
 }
 
@@ -66,9 +101,9 @@ async function vitestStep(project) {
     `--outputFile.json=${report}`,
   ]);
   const files = existsSync(report) ? await readVitestJson(report, root) : null;
-  if (!files) return { ok: false, note: `exit ${code}, no report written` };
+  if (!files) return { ok: false, note: `${describeExit(code)}, no report written` };
   runtimes.set(project, files);
-  return { ok: code === 0, note: code === 0 ? undefined : `exit ${code}` };
+  return { ok: code === 0, note: code === 0 ? undefined : describeExit(code) };
 }
 
 await rm(resultsDir, { recursive: true, force: true });
@@ -114,9 +149,10 @@ await step("deno", async () => {
   // The task's own arguments come first; these are appended.
   const code = await run(bin("deno"), ["task", "test", `--junit-path=${report}`], { NO_COLOR: "1" });
   const files = existsSync(report) ? await readDenoJunit(await readFile(report, "utf8")) : null;
-  if (!files) return { ok: false, note: `exit ${code}, no report written (type error or a file that failed to load?)` };
+  if (!files)
+    return { ok: false, note: `${describeExit(code)}, no report written (type error or a file that failed to load?)` };
   runtimes.set("deno", files);
-  return { ok: code === 0, note: code === 0 ? undefined : `exit ${code}` };
+  return { ok: code === 0, note: code === 0 ? undefined : describeExit(code) };
 });
 
 const { passed, failed } = printSummary(steps, runtimes, ["node", "browser", "deno"]);
