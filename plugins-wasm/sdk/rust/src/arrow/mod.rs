@@ -10,7 +10,7 @@ mod flatbuf;
 mod read;
 mod write;
 
-pub use read::read_stream;
+pub use read::{check_stream, read_stream};
 pub use write::write_stream;
 
 use crate::FnError;

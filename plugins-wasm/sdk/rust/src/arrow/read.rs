@@ -73,6 +73,50 @@ pub fn read_stream(bytes: &[u8]) -> Result<(Schema, Vec<RecordBatch>), FnError> 
     Ok((schema, batches))
 }
 
+/// Checks only the framing of a stream (message lengths, metadata roots,
+/// body bounds, schema first) without decoding columns, so streams of any
+/// column type pass. Returns the number of record batches.
+pub fn check_stream(bytes: &[u8]) -> Result<usize, FnError> {
+    let mut pos = 0usize;
+    let mut seen_schema = false;
+    let mut batches = 0usize;
+    while pos < bytes.len() {
+        let mut len = read_u32(bytes, pos).map_err(|_| bad(format!("truncated message header at byte {pos}")))?;
+        pos += 4;
+        if len == 0xFFFF_FFFF {
+            len = read_u32(bytes, pos).map_err(|_| bad(format!("truncated message length at byte {pos}")))?;
+            pos += 4;
+        }
+        if len == 0 {
+            break;
+        }
+        let meta_end = pos
+            .checked_add(len as usize)
+            .filter(|&e| e <= bytes.len())
+            .ok_or_else(|| bad(format!("message metadata of {len} bytes at byte {pos} runs past the end")))?;
+        let message = Table::root(&bytes[pos..meta_end])?;
+        pos = meta_end;
+        let version = message.i16(0, 0)?;
+        if !(3..=4).contains(&version) {
+            return Err(bad(format!("unsupported metadata version {version}")));
+        }
+        let body_len = usize::try_from(message.i64(3, 0)?).map_err(|_| bad("invalid body length"))?;
+        pos = pos.checked_add(body_len).filter(|&e| e <= bytes.len()).ok_or_else(|| bad("message body runs past the end"))?;
+        message.table(2)?.ok_or_else(|| bad("message has no header"))?;
+        match (message.u8(1, 0)?, seen_schema) {
+            (HEADER_SCHEMA, false) => seen_schema = true,
+            (HEADER_SCHEMA, true) => return Err(bad("a second schema message")),
+            (HEADER_RECORD_BATCH | HEADER_DICTIONARY_BATCH, true) => batches += 1,
+            (HEADER_RECORD_BATCH | HEADER_DICTIONARY_BATCH, false) => return Err(bad("record batch before the schema")),
+            (other, _) => return Err(bad(format!("unsupported message type {other}"))),
+        }
+    }
+    if !seen_schema {
+        return Err(bad("no schema message (empty or truncated input)"));
+    }
+    Ok(batches)
+}
+
 fn read_schema(t: Table<'_>) -> Result<Schema, FnError> {
     if t.i16(0, 0)? != 0 {
         return Err(bad("big-endian data is not supported"));
