@@ -32,6 +32,12 @@ export const NO_POST: Post = () => {};
 
 export class Guest {
   state = LIVE;
+  /**
+   * `state === LIVE`, kept as its own field because the hot path reads it on
+   * every call: a plain boolean field stays fast even where module imports
+   * are rewritten into getter accesses (vitest's module runner).
+   */
+  live = true;
   /** Why the instance is poisoned, for the message of every later refusal. */
   poisonReason = "";
   private buffer: ArrayBuffer;
@@ -84,8 +90,9 @@ export class Guest {
     // Say how full memory is: a guest allocator that hits the host ceiling usually traps, not errors.
     const pages = this.memory.buffer.byteLength / 65536;
     const message = `plugin ${this.pluginId} trapped in ${what}: ${original} (linear memory ${pages} pages, host ceiling ${this.memoryPagesCeiling} pages)`;
-    if (this.state === LIVE) {
+    if (this.live) {
       this.state = POISONED;
+      this.live = false;
       this.poisonReason = `${what} trapped: ${original}`;
     }
     return new TrapError(ErrorCode.Trap, message, { pluginId: this.pluginId, cause: err });

@@ -15,7 +15,7 @@ import { CrdtClient } from "../surfaces/crdt.ts";
 import { IndexClient } from "../surfaces/index.ts";
 import { LogicalTypeClient } from "../surfaces/logical-type.ts";
 import { CDC_SINK, HOST_LOG, interfaceName, SURFACE_RESOURCE, SURFACES } from "./abi.ts";
-import { DISPOSED, Guest, LIVE } from "./guest.ts";
+import { DISPOSED, Guest, POISONED } from "./guest.ts";
 import type { ComponentModule } from "./module.ts";
 import { ResourceTable } from "./resources.ts";
 import type { CdcSink, InstantiateOptions, LogLevel, SurfaceName } from "./types.ts";
@@ -162,7 +162,7 @@ export class ComponentInstance {
   /** The component's JSON manifest (see docs/manifest.md), unparsed. */
   manifest(): string {
     const g = this.g;
-    if (g.state !== LIVE) g.refuse("manifest");
+    if (!g.live) g.refuse("manifest");
     try {
       const area = this.manifestFn();
       const json = g.string(area);
@@ -175,7 +175,7 @@ export class ComponentInstance {
 
   /** Whether a trap has poisoned this instance. */
   get poisoned(): boolean {
-    return this.g.state !== LIVE && this.g.state !== DISPOSED;
+    return this.g.state === POISONED;
   }
 
   get disposed(): boolean {
@@ -206,7 +206,7 @@ export class ComponentInstance {
       const dtor = this.dtors.get(surface) as (rep: number) => void;
       for (const handle of table.handles()) {
         const rep = table.remove(handle);
-        if (g.state !== LIVE) continue;
+        if (!g.live) continue;
         try {
           dtor(rep);
         } catch (e) {
@@ -215,6 +215,7 @@ export class ComponentInstance {
       }
     }
     g.state = DISPOSED;
+    g.live = false;
   }
 
   [Symbol.dispose](): void {

@@ -6,7 +6,7 @@
  * @module
  */
 import { interfaceName } from "../component/abi.ts";
-import { type Guest, LIVE } from "../component/guest.ts";
+import type { Guest } from "../component/guest.ts";
 import type { ResourceTable } from "../component/resources.ts";
 import type { ChangeBatch } from "../component/types.ts";
 import { ErrorCode, PluginCallError, PluginError } from "../errors.ts";
@@ -71,7 +71,7 @@ export class CdcClient {
   /** The output names this component implements (e.g. `changelog`). */
   outputs(): string[] {
     const g = this.g;
-    if (g.state !== LIVE) g.refuse("cdc.outputs");
+    if (!g.live) g.refuse("cdc.outputs");
     try {
       return takeStrings(g, this.core.outputs(), this.core.postOutputs);
     } catch (e) {
@@ -84,7 +84,7 @@ export class CdcClient {
     const g = this.g;
     const name = g.encode(checkString(g, output, "cdc.start output"));
     const lsn = fromLsn === undefined ? 0n : checkU64(g, fromLsn, "cdc.start fromLsn");
-    if (g.state !== LIVE) g.refuse("cdc.start");
+    if (!g.live) g.refuse("cdc.start");
     let r: number | PluginCallError;
     try {
       const np = g.writeBytes(name);
@@ -135,7 +135,7 @@ export class CdcStream {
     const end = checkU64(g, batch.lsnEnd, "cdc-stream.deliver lsnEnd");
     const mutations = checkBytes(g, batch.mutations, "cdc-stream.deliver mutations");
     const micros = checkS64(g, batch.commitMicros, "cdc-stream.deliver commitMicros");
-    if (g.state !== LIVE || this.rep === 0) g.refuse("cdc-stream.deliver", this.rep === 0);
+    if (!g.live || this.rep === 0) g.refuse("cdc-stream.deliver", this.rep === 0);
     let err: PluginCallError | undefined;
     try {
       const mp = g.writeBytes(mutations);
@@ -149,7 +149,7 @@ export class CdcStream {
   /** The exclusive LSN bound of what has been durably handed on. */
   checkpoint(): bigint {
     const g = this.g;
-    if (g.state !== LIVE || this.rep === 0) g.refuse("cdc-stream.checkpoint", this.rep === 0);
+    if (!g.live || this.rep === 0) g.refuse("cdc-stream.checkpoint", this.rep === 0);
     let err: PluginCallError | undefined;
     let lsn = 0n;
     try {
@@ -168,7 +168,7 @@ export class CdcStream {
   /** Flushes and stops. Only `drop()` may follow. */
   shutdown(): void {
     const g = this.g;
-    if (g.state !== LIVE || this.rep === 0) g.refuse("cdc-stream.shutdown", this.rep === 0);
+    if (!g.live || this.rep === 0) g.refuse("cdc-stream.shutdown", this.rep === 0);
     let err: PluginCallError | undefined;
     try {
       err = takeUnit(g, this.core.shutdown(this.rep), this.core.postShutdown);
@@ -182,7 +182,7 @@ export class CdcStream {
     if (this.rep === 0) return;
     const g = this.g;
     const rep = this.table.remove(this.handle);
-    if (g.state !== LIVE) return;
+    if (!g.live) return;
     try {
       this.core.dtor(rep);
     } catch (e) {

@@ -5,7 +5,7 @@
  * @module
  */
 import { interfaceName } from "../component/abi.ts";
-import { type Guest, LIVE } from "../component/guest.ts";
+import type { Guest } from "../component/guest.ts";
 import type { ResourceTable } from "../component/resources.ts";
 import { PluginCallError } from "../errors.ts";
 import {
@@ -78,7 +78,7 @@ export class CrdtClient {
 
   kinds(): string[] {
     const g = this.g;
-    if (g.state !== LIVE) g.refuse("crdt.kinds");
+    if (!g.live) g.refuse("crdt.kinds");
     try {
       return takeStrings(g, this.core.kinds(), this.core.postKinds);
     } catch (e) {
@@ -89,7 +89,7 @@ export class CrdtClient {
   empty(kind: string): CrdtState {
     const g = this.g;
     const k = g.encode(checkString(g, kind, "crdt.empty kind"));
-    if (g.state !== LIVE) g.refuse("crdt.empty");
+    if (!g.live) g.refuse("crdt.empty");
     let r: number | PluginCallError;
     try {
       const kp = g.writeBytes(k);
@@ -106,7 +106,7 @@ export class CrdtClient {
     const g = this.g;
     const k = g.encode(checkString(g, kind, "crdt.from-persisted kind"));
     checkBytes(g, persisted, "crdt.from-persisted persisted");
-    if (g.state !== LIVE) g.refuse("crdt.from-persisted");
+    if (!g.live) g.refuse("crdt.from-persisted");
     let r: number | PluginCallError;
     try {
       const kp = g.writeBytes(k);
@@ -163,7 +163,7 @@ export class CrdtState {
   private unitCall(fn: Area3, post: Post, bytes: Uint8Array, what: string): void {
     const g = this.g;
     checkBytes(g, bytes, what);
-    if (g.state !== LIVE || this.rep === 0) g.refuse(what, this.rep === 0);
+    if (!g.live || this.rep === 0) g.refuse(what, this.rep === 0);
     let err: PluginCallError | undefined;
     try {
       const p = g.writeBytes(bytes);
@@ -186,7 +186,7 @@ export class CrdtState {
 
   private listCall(fn: Area1, post: Post, what: string): Uint8Array {
     const g = this.g;
-    if (g.state !== LIVE || this.rep === 0) g.refuse(what, this.rep === 0);
+    if (!g.live || this.rep === 0) g.refuse(what, this.rep === 0);
     let r: Uint8Array | PluginCallError;
     try {
       r = takeList(g, fn(this.rep), post);
@@ -200,7 +200,7 @@ export class CrdtState {
   /** Persist without copying out; see `IndexHandle.persistLent` for the rules. */
   persistLent<T>(use: (view: Uint8Array) => T): T {
     const g = this.g;
-    if (g.state !== LIVE || this.rep === 0) g.refuse("crdt-state.persist", this.rep === 0);
+    if (!g.live || this.rep === 0) g.refuse("crdt-state.persist", this.rep === 0);
     let area = 0;
     let view: Uint8Array | undefined;
     try {
@@ -218,7 +218,7 @@ export class CrdtState {
     try {
       return use(view as Uint8Array);
     } finally {
-      if (g.state === LIVE) {
+      if (g.live) {
         try {
           this.core.postPersist(area);
         } catch (e) {
@@ -233,7 +233,7 @@ export class CrdtState {
     if (this.rep === 0) return;
     const g = this.g;
     const rep = this.table.remove(this.handle);
-    if (g.state !== LIVE) return;
+    if (!g.live) return;
     try {
       this.core.dtor(rep);
     } catch (e) {

@@ -7,7 +7,7 @@
 import type { Table } from "apache-arrow";
 import { fromIPC, toIPC } from "../arrow.ts";
 import { interfaceName } from "../component/abi.ts";
-import { type Guest, LIVE } from "../component/guest.ts";
+import type { Guest } from "../component/guest.ts";
 import type { ResourceTable } from "../component/resources.ts";
 import { PluginCallError } from "../errors.ts";
 import {
@@ -85,7 +85,7 @@ export class IndexClient {
   /** The index kinds this component implements (e.g. `vector.flat`). */
   kinds(): string[] {
     const g = this.g;
-    if (g.state !== LIVE) g.refuse("index.kinds");
+    if (!g.live) g.refuse("index.kinds");
     try {
       return takeStrings(g, this.core.kinds(), this.core.postKinds);
     } catch (e) {
@@ -99,7 +99,7 @@ export class IndexClient {
     const kindBytes = g.encode(checkString(g, kind, "index.build kind"));
     checkBytes(g, source, "index.build source");
     const optionBytes = g.encode(checkString(g, optionsJson, "index.build optionsJson"));
-    if (g.state !== LIVE) g.refuse("index.build");
+    if (!g.live) g.refuse("index.build");
     let r: number | PluginCallError;
     try {
       const kp = g.writeBytes(kindBytes);
@@ -127,7 +127,7 @@ export class IndexClient {
     const g = this.g;
     const kindBytes = g.encode(checkString(g, kind, "index.open kind"));
     checkBytes(g, persisted, "index.open persisted");
-    if (g.state !== LIVE) g.refuse("index.open");
+    if (!g.live) g.refuse("index.open");
     let r: number | PluginCallError;
     try {
       const kp = g.writeBytes(kindBytes);
@@ -174,7 +174,7 @@ export class IndexHandle {
     const g = this.g;
     checkBytes(g, query, "index-handle.probe query");
     checkU32(g, k, "index-handle.probe k");
-    if (g.state !== LIVE || this.rep === 0) g.refuse("index-handle.probe", this.rep === 0);
+    if (!g.live || this.rep === 0) g.refuse("index-handle.probe", this.rep === 0);
     let r: Uint8Array | PluginCallError;
     try {
       const qp = g.writeBytes(query);
@@ -193,7 +193,7 @@ export class IndexHandle {
 
   supportsFilter(): boolean {
     const g = this.g;
-    if (g.state !== LIVE || this.rep === 0) g.refuse("index-handle.supports-filter", this.rep === 0);
+    if (!g.live || this.rep === 0) g.refuse("index-handle.supports-filter", this.rep === 0);
     try {
       return this.core.supportsFilter(this.rep) !== 0;
     } catch (e) {
@@ -207,7 +207,7 @@ export class IndexHandle {
     checkBytes(g, query, "index-handle.probe-filtered query");
     checkU32(g, k, "index-handle.probe-filtered k");
     checkBytes(g, mask, "index-handle.probe-filtered mask");
-    if (g.state !== LIVE || this.rep === 0) g.refuse("index-handle.probe-filtered", this.rep === 0);
+    if (!g.live || this.rep === 0) g.refuse("index-handle.probe-filtered", this.rep === 0);
     let r: Uint8Array | PluginCallError;
     try {
       const qp = g.writeBytes(query);
@@ -224,7 +224,7 @@ export class IndexHandle {
   /** Self-contained bytes that `open` turns back into an equal index (copied out of the guest). */
   persist(): Uint8Array {
     const g = this.g;
-    if (g.state !== LIVE || this.rep === 0) g.refuse("index-handle.persist", this.rep === 0);
+    if (!g.live || this.rep === 0) g.refuse("index-handle.persist", this.rep === 0);
     let r: Uint8Array | PluginCallError;
     try {
       r = takeList(g, this.core.persist(this.rep), this.core.postPersist);
@@ -243,7 +243,7 @@ export class IndexHandle {
    */
   persistLent<T>(use: (view: Uint8Array) => T): T {
     const g = this.g;
-    if (g.state !== LIVE || this.rep === 0) g.refuse("index-handle.persist", this.rep === 0);
+    if (!g.live || this.rep === 0) g.refuse("index-handle.persist", this.rep === 0);
     let area = 0;
     let view: Uint8Array | undefined;
     try {
@@ -261,7 +261,7 @@ export class IndexHandle {
     try {
       return use(view as Uint8Array);
     } finally {
-      if (g.state === LIVE) {
+      if (g.live) {
         try {
           this.core.postPersist(area);
         } catch (e) {
@@ -275,7 +275,7 @@ export class IndexHandle {
   /** The probe output schema, as an Arrow IPC stream with no batches. */
   schema(): Uint8Array {
     const g = this.g;
-    if (g.state !== LIVE || this.rep === 0) g.refuse("index-handle.schema", this.rep === 0);
+    if (!g.live || this.rep === 0) g.refuse("index-handle.schema", this.rep === 0);
     try {
       return takePlainList(g, this.core.schema(this.rep), this.core.postSchema);
     } catch (e) {
@@ -288,7 +288,7 @@ export class IndexHandle {
     if (this.rep === 0) return;
     const g = this.g;
     const rep = this.table.remove(this.handle);
-    if (g.state !== LIVE) return;
+    if (!g.live) return;
     try {
       this.core.dtor(rep);
     } catch (e) {

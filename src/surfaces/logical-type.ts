@@ -7,7 +7,7 @@
 import type { Table } from "apache-arrow";
 import { fromIPC, toIPC } from "../arrow.ts";
 import { interfaceName } from "../component/abi.ts";
-import { type Guest, LIVE } from "../component/guest.ts";
+import type { Guest } from "../component/guest.ts";
 import { PluginCallError } from "../errors.ts";
 import { checkBytes, checkString, coreFn, type Post, postFn, takeList, takeString, takeStrings } from "./lift.ts";
 
@@ -65,7 +65,7 @@ export class LogicalTypeClient {
 
   names(): string[] {
     const g = this.g;
-    if (g.state !== LIVE) g.refuse("logical-type.names");
+    if (!g.live) g.refuse("logical-type.names");
     try {
       return takeStrings(g, this.core.names(), this.core.postNames);
     } catch (e) {
@@ -90,7 +90,7 @@ export class LogicalTypeClient {
   private stringCall(fn: Area2, post: Post, name: string, what: string): string {
     const g = this.g;
     const n = g.encode(checkString(g, name, `${what} name`));
-    if (g.state !== LIVE) g.refuse(what);
+    if (!g.live) g.refuse(what);
     let r: string | PluginCallError;
     try {
       const np = g.writeBytes(n);
@@ -127,7 +127,7 @@ export class LogicalTypeClient {
     const g = this.g;
     const n = g.encode(checkString(g, name, `${what} name`));
     checkBytes(g, column, `${what} column`);
-    if (g.state !== LIVE) g.refuse(what);
+    if (!g.live) g.refuse(what);
     let r: Uint8Array | PluginCallError;
     try {
       const np = g.writeBytes(n);
@@ -147,7 +147,7 @@ export class LogicalTypeClient {
     const n = g.encode(checkString(g, name, `${what} name`));
     checkBytes(g, column, `${what} column`);
     const t = g.encode(checkString(g, target, `${what} target`));
-    if (g.state !== LIVE) g.refuse(what);
+    if (!g.live) g.refuse(what);
     let r: Uint8Array | PluginCallError;
     try {
       const np = g.writeBytes(n);
