@@ -19,10 +19,20 @@ export function fromIPC(bytes: Uint8Array): Table {
   if (!(bytes instanceof Uint8Array)) {
     throw new PluginError(ErrorCode.TypeCoercion, "fromIPC: expected a Uint8Array of Arrow IPC bytes");
   }
+  let table: Table;
   try {
-    return tableFromIPC(bytes);
+    table = tableFromIPC(bytes);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new PluginError(ErrorCode.TypeCoercion, `fromIPC: not valid Arrow IPC: ${reason}`, { cause: err });
   }
+  // apache-arrow reads short garbage (or nothing) as a table without a schema instead of failing;
+  // every stream at the component boundary carries a schema with at least one field.
+  if (table.schema.fields.length === 0) {
+    throw new PluginError(
+      ErrorCode.TypeCoercion,
+      `fromIPC: not valid Arrow IPC: no schema message in ${bytes.length} bytes`,
+    );
+  }
+  return table;
 }
