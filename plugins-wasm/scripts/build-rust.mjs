@@ -6,12 +6,15 @@
 // rust/.cargo/config.toml), which needs RUSTC_BOOTSTRAP=1.
 import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { componentize } from "./componentize.mjs";
 
 const workspace = fileURLToPath(new URL("../rust", import.meta.url));
 const coreDir = join(workspace, "target", "wasm32-unknown-unknown", "release");
+const dist = fileURLToPath(new URL("../dist", import.meta.url));
+/** Test-only components: committed next to the workspace, not in dist. */
+export const fixturesDir = join(workspace, "fixtures");
 
 /** Cargo package → [component file, world]. */
 export const components = [
@@ -21,6 +24,7 @@ export const components = [
   ["changelog-v1", "changelog-v1.wasm", "cdc-plugin"],
   ["changelog-v2", "changelog-v2.wasm", "cdc-plugin"],
 ];
+const fixtures = [["arrow-echo", "arrow-echo.wasm", "index-plugin"]];
 
 function cargoBuild(packages) {
   const args = ["build", "--offline", "--release", "--target", "wasm32-unknown-unknown", ...packages.flatMap((p) => ["-p", p])];
@@ -42,20 +46,27 @@ function cargoBuild(packages) {
  */
 export async function build(outDir, options = {}) {
   const selected = components.filter(([pkg]) => !options.only || options.only.includes(pkg));
-  await cargoBuild(selected.map(([pkg]) => pkg));
+  // Fixtures are refreshed only by a real build into dist, never by `--check`.
+  const withFixtures = resolve(outDir) === dist && !options.only;
+  await cargoBuild([...selected, ...(withFixtures ? fixtures : [])].map(([pkg]) => pkg));
   const written = [];
   for (const [pkg, file, world] of selected) {
-    const core = await readFile(join(coreDir, `${pkg.replaceAll("-", "_")}.wasm`));
-    await writeFile(join(outDir, file), await componentize(core, world));
+    await writeFile(join(outDir, file), await componentFrom(pkg, world));
     written.push(file);
   }
+  if (withFixtures) {
+    for (const [pkg, file, world] of fixtures) await writeFile(join(fixturesDir, file), await componentFrom(pkg, world));
+  }
   return written;
+}
+
+async function componentFrom(pkg, world) {
+  return componentize(await readFile(join(coreDir, `${pkg.replaceAll("-", "_")}.wasm`)), world);
 }
 
 // `node plugins-wasm/scripts/build-rust.mjs [package...]` builds into dist directly.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const only = process.argv.slice(2);
-  const dist = fileURLToPath(new URL("../dist", import.meta.url));
   const files = await build(dist, only.length ? { only } : {});
   console.log(`built ${files.join(", ")}`);
 }

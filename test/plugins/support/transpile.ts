@@ -6,7 +6,7 @@
  */
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { _setPreopens } from "@bytecodealliance/preview2-shim/filesystem";
 
@@ -36,8 +36,8 @@ interface Transpiled {
 const cache = new Map<string, Promise<Transpiled>>();
 
 async function transpileFile(file: string): Promise<Transpiled> {
-  const bytes = await readFile(join(distDir, file));
-  const name = file.replace(/\.wasm$/, "").replace(/[^a-zA-Z0-9]/g, "_");
+  const bytes = await readFile(isAbsolute(file) ? file : join(distDir, file));
+  const name = (file.split("/").pop() ?? file).replace(/\.wasm$/, "").replace(/[^a-zA-Z0-9]/g, "_");
   const { files } = (await transpile(bytes, {
     name,
     instantiation: { tag: "async" },
@@ -58,7 +58,8 @@ async function transpileFile(file: string): Promise<Transpiled> {
 }
 
 /**
- * A fresh instance of `plugins-wasm/dist/<file>`; `imports` maps WIT import
+ * A fresh instance of `plugins-wasm/dist/<file>` (or of an absolute path);
+ * `imports` maps WIT import
  * names (e.g. `uni:plugin/host-log`) to implementations.
  */
 export async function instantiateComponent<T>(file: string, imports: Record<string, unknown>): Promise<T> {
