@@ -1,0 +1,106 @@
+// uuid: FixedSizeBinary[16] storage (the layout of Arrow's canonical
+// arrow.uuid), canonical lowercase 8-4-4-4-12 text.
+import { ArrowStream, Column, ColumnBuilder, DataType, Field, TypeId } from "../../sdk/assemblyscript/arrow/column";
+import { FnError, Result, fnError } from "../../sdk/assemblyscript/error";
+import { LogicalType } from "../../sdk/assemblyscript/logical-type";
+import {
+  CODE_UNSUPPORTED_CAST,
+  RowMapper,
+  extensionField,
+  invalidRow,
+  isUtf8,
+  mapRows,
+  utf8Field,
+  wrongInput,
+} from "./common";
+import { formatUuid, parseUuid, quote } from "./text";
+
+export const UUID = "uuid";
+
+function storageType(): DataType {
+  return DataType.fixedSizeBinary(16);
+}
+
+function isStorage(t: DataType): bool {
+  return t.id == TypeId.FixedSizeBinary && t.width == 16;
+}
+
+class FromText extends RowMapper {
+  constructor(public allowBraces: bool) {
+    super();
+  }
+  row(input: Column, i: i32, row: i32, out: ColumnBuilder): FnError | null {
+    const text = input.stringAt(i);
+    const bytes = parseUuid(text, this.allowBraces);
+    if (bytes == null) {
+      const form = this.allowBraces ? "8-4-4-4-12 hex digits, optionally in {}" : "8-4-4-4-12 hex digits";
+      return invalidRow(row, `${quote(text)} is not a UUID (${form})`);
+    }
+    out.appendBytes(bytes);
+    return null;
+  }
+}
+
+class FromBinary extends RowMapper {
+  row(input: Column, i: i32, row: i32, out: ColumnBuilder): FnError | null {
+    const bytes = input.bytesAt(i);
+    if (bytes.length != 16) return invalidRow(row, `a UUID is 16 bytes, got ${bytes.length}`);
+    out.appendBytes(bytes);
+    return null;
+  }
+}
+
+class CopyStorage extends RowMapper {
+  row(input: Column, i: i32, _row: i32, out: ColumnBuilder): FnError | null {
+    out.appendBytes(input.data.slice(16 * i, 16 * i + 16));
+    return null;
+  }
+}
+
+class ToText extends RowMapper {
+  row(input: Column, i: i32, _row: i32, out: ColumnBuilder): FnError | null {
+    out.appendString(formatUuid(input.data.subarray(16 * i, 16 * i + 16)));
+    return null;
+  }
+}
+
+export class Uuid extends LogicalType {
+  constructor(public allowBraces: bool) {
+    super();
+  }
+
+  arrowType(): string {
+    return storageType().toString();
+  }
+
+  private field(input: Field): Field {
+    return extensionField(input, storageType(), UUID, "");
+  }
+
+  fromLiteral(literals: ArrowStream): Result<ArrowStream> {
+    if (!isUtf8(literals.field.type)) return Result.err<ArrowStream>(wrongInput("uuid from-literal", "Utf8", literals.field.type));
+    return mapRows(literals, this.field(literals.field), new FromText(this.allowBraces));
+  }
+
+  toDisplay(column: ArrowStream): Result<ArrowStream> {
+    if (!isStorage(column.field.type)) {
+      return Result.err<ArrowStream>(wrongInput("uuid to-display", storageType().toString(), column.field.type));
+    }
+    return mapRows(column, utf8Field(column.field), new ToText());
+  }
+
+  castTo(column: ArrowStream, target: string): Result<ArrowStream> {
+    if (target != "Utf8") {
+      return Result.err<ArrowStream>(fnError(CODE_UNSUPPORTED_CAST, `uuid cannot be cast to ${target}; the only target is Utf8`));
+    }
+    return this.toDisplay(column);
+  }
+
+  castFrom(column: ArrowStream): Result<ArrowStream> {
+    const t = column.field.type;
+    if (isUtf8(t)) return mapRows(column, this.field(column.field), new FromText(this.allowBraces));
+    if (t.id == TypeId.Binary) return mapRows(column, this.field(column.field), new FromBinary());
+    if (isStorage(t)) return mapRows(column, this.field(column.field), new CopyStorage());
+    return Result.err<ArrowStream>(wrongInput("uuid cast-from", "Utf8, Binary or FixedSizeBinary[16]", t));
+  }
+}
