@@ -59,15 +59,15 @@ describe("binary reader vs jco", async () => {
         const declared = summary.memories[0] as { min: number; max?: number };
         const ceiling = declared.min + 1;
         const capped = withMemoryCeiling(core, summary, ceiling);
-        expect(WebAssembly.validate(capped)).to.equal(true);
+        expect(WebAssembly.validate(capped as Uint8Array<ArrayBuffer>)).to.equal(true);
         const re = readCoreModule(capped);
         expect(re.memories[0]?.min).to.equal(declared.min);
         expect(re.memories[0]?.max).to.equal(Math.min(declared.max ?? ceiling, ceiling));
         expect(re.exports).to.deep.equal(summary.exports);
         expect(re.imports).to.deep.equal(summary.imports);
-        expect(WebAssembly.Module.exports(new WebAssembly.Module(capped)).map((e) => e.name)).to.deep.equal(
-          summary.exports.map((e) => e.name),
-        );
+        expect(
+          WebAssembly.Module.exports(new WebAssembly.Module(capped as Uint8Array<ArrayBuffer>)).map((e) => e.name),
+        ).to.deep.equal(summary.exports.map((e) => e.name));
       }
     });
   }
