@@ -343,7 +343,11 @@ function handoff(run: Run): void {
 function commit(run: Run): void {
   const { old, next } = versions(run);
   const entry = run.entry as PluginEntry;
-  run.host.registry.check(old, next); // the only check left; nothing is written before it passes
+  // The last checks; nothing is written before they pass.
+  if (next.instance.poisoned || next.instance.disposed) {
+    throw new PluginError(ErrorCode.Poisoned, "the new version trapped during the reload; not committing it");
+  }
+  run.host.registry.check(old, next);
   run.host.registry.replace(old, next);
   entry.current = next;
   for (const [r, handle] of run.indexes) {

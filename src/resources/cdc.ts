@@ -261,21 +261,28 @@ export class LiveCdc extends LiveResource {
     this.#sealed = this.binding.stream;
     this.#staged = [];
     this.#stagedEnd = resumeAt;
-    const cdc = next.instance.cdc;
-    if (!cdc) throw new PluginError(ErrorCode.Reload, `next version exports no cdc interface`);
-    const placeholder = { version: next, stream: null as unknown as CdcStream };
-    const stream = this.#withSink(placeholder, "staged", () => cdc.start(this.output, resumeAt));
-    const binding: Binding = { version: next, stream };
-    const pending: PendingCdcHandoff = { live: this, binding, resumeAt, staged: this.#staged };
+    let stream: CdcStream | undefined;
     try {
+      const cdc = next.instance.cdc;
+      if (!cdc) throw new PluginError(ErrorCode.Reload, "the new version exports no cdc interface");
+      const starting = { version: next, stream: null as unknown as CdcStream };
+      stream = this.#withSink(starting, "staged", () => cdc.start(this.output, resumeAt));
+      const binding: Binding = { version: next, stream };
       for (const batch of this.#retained) {
-        if (batch.lsnStart >= resumeAt) this.#withSink(binding, "staged", () => stream.deliver(batch));
+        if (batch.lsnStart >= resumeAt) this.#withSink(binding, "staged", () => binding.stream.deliver(batch));
       }
+      return { live: this, binding, resumeAt, staged: this.#staged };
     } catch (err) {
-      this.abortHandoff(pending);
+      // Unseal: the old stream goes on exactly as before; the half-started new one is dropped.
+      this.#sealed = null;
+      this.#staged = null;
+      try {
+        stream?.drop();
+      } catch {
+        // The new instance may have trapped; it is disposed with its instance anyway.
+      }
       throw err;
     }
-    return pending;
   }
 
   /** @internal Reload, step commit: the new stream serves; staged emits reach listeners. Returns the old stream. */

@@ -1,0 +1,122 @@
+// Reload lifecycle: racing reloads, stale handles, unload-then-load generations, queued calls during
+// quiesce, drain timeouts with held leases, and instances released over many reloads.
+import { describe, expect, it } from "#test";
+import { ErrorCode, type PluginError, ReloadError } from "../../src/mod.ts";
+import { hostWith, plugin, queryTable, refused, rowsOf, vectorTable } from "./reload-util.ts";
+
+describe("reload lifecycle", () => {
+  it("two reloads racing on one handle: exactly one wins", async () => {
+    const { host, handle } = await hostWith("crdt-v1");
+    const likes = await host.createCrdt("likes", "pn-counter");
+    await likes.apply(["a", 2]);
+    const v2 = await plugin("crdt-v2");
+    const results = await Promise.allSettled([host.reload(handle, v2), host.reload(handle, v2)]);
+    const won = results.filter((r) => r.status === "fulfilled");
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    expect(won.length).to.equal(1);
+    expect(lost.length).to.equal(1);
+    const loser = (lost[0] as PromiseRejectedResult).reason as ReloadError;
+    expect(loser).to.be.instanceOf(ReloadError);
+    expect(loser.step).to.equal("validate");
+    expect(await likes.value()).to.equal(2);
+    expect(host.plugins().map((p) => p.generation)).to.deep.equal([handle.generation + 1]);
+    host.dispose();
+  });
+
+  it("a stale handle is refused; the current one works", async () => {
+    const { host, handle } = await hostWith("crdt-v1");
+    const report = await host.reload(handle, await plugin("crdt-v2"));
+    const err = await refused(host.reload(handle, await plugin("crdt-v2")), "validate");
+    expect(err.message).to.contain("stale handle");
+    expect(((err as PluginError).cause as PluginError).code).to.equal(ErrorCode.StaleHandle);
+    // v2 cannot go back to v1 (v1 cannot read v2's format), but reloading v2 itself is fine.
+    const again = await host.reload(report.to as typeof handle, await plugin("crdt-v2"));
+    expect(again.to?.generation).to.equal(handle.generation + 2);
+    host.dispose();
+  });
+
+  it("unload then load gives a new, higher generation; the old handle stays stale", async () => {
+    const { host, handle } = await hostWith("crdt-v1");
+    await host.unload(handle);
+    const fresh = await host.load(await plugin("crdt-v1"));
+    expect(fresh.generation).to.be.greaterThan(handle.generation);
+    const err = await refused(host.reload(handle, await plugin("crdt-v2")), "validate");
+    expect(err.message).to.contain("stale handle");
+    host.dispose();
+  });
+
+  it("calls made during the reload queue, then run on the new version; none fails", async () => {
+    const { host, handle } = await hostWith("vector-flat-v1");
+    const idx = await host.createIndex("docs", "vector.flat", vectorTable(300, 8, 21));
+    const q = queryTable(2, 8, 22);
+    const expected = rowsOf(await idx.probe(q, 3));
+    let release = () => {};
+    const paused = new Promise<void>((r) => {
+      release = r;
+    });
+    let queued: Promise<unknown>[] = [];
+    const reloading = host.reload(handle, await plugin("vector-flat-v2"), {
+      beforeStep: async (step) => {
+        if (step !== "handoff") return;
+        // The gate is closed now: these calls must wait, not fail.
+        queued = Array.from({ length: 5 }, () => idx.probe(q, 3).then(rowsOf));
+        await paused;
+      },
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(host.entries.get(handle.id)?.gate.queued).to.equal(5);
+    release();
+    await reloading;
+    const results = await Promise.all(queued);
+    for (const r of results) expect(r).to.deep.equal(expected);
+    expect(idx.servedBy.version).to.equal("2.0.0");
+    host.dispose();
+  });
+
+  it("a lease held past the drain timeout aborts the reload: no cut-over, old keeps serving", async () => {
+    const { host, handle } = await hostWith("crdt-v1");
+    const likes = await host.createCrdt("likes", "pn-counter");
+    await likes.apply(["a", 4]);
+    const lease = await host.lease(handle);
+    const reloading = host.reload(handle, await plugin("crdt-v2"), { drainTimeoutMs: 30 });
+    const applied = likes.apply(["b", 1]); // queued behind the closed gate, then served by the old version
+    const err = await refused(reloading, "quiesce");
+    expect(err.code).to.equal(ErrorCode.Timeout);
+    expect(err.message).to.contain("drain timed out");
+    await applied;
+    expect(await likes.value()).to.equal(5);
+    expect(likes.servedBy.version).to.equal("1.0.0");
+    lease.release();
+    await host.reload(handle, await plugin("crdt-v2"));
+    expect(likes.servedBy.version).to.equal("2.0.0");
+    expect(await likes.value()).to.equal(5);
+    host.dispose();
+  });
+
+  it("dropping stateful kinds is refused unless forced", async () => {
+    const { host, handle } = await hostWith("crdt-v1");
+    await host.createCrdt("likes", "pn-counter");
+    // The types plugin has another id: refused at check-manifest before anything else.
+    const other = await refused(host.reload(handle, await plugin("types-v1")), "check-manifest");
+    expect(other.message).to.contain("not dev.uni.crdt");
+    host.dispose();
+  });
+
+  it("over many reloads every retired instance is released", async () => {
+    const { host, handle } = await hostWith("crdt-v1");
+    const likes = await host.createCrdt("likes", "g-counter");
+    const retired = [];
+    let current = handle;
+    for (let i = 0; i < 40; i++) {
+      await likes.apply([`r${i % 3}`, 1]);
+      const before = host.entries.get(handle.id)?.current.instance;
+      const report = await host.reload(current, await plugin("crdt-v2")); // v1 → v2, then v2 → v2
+      current = report.to as typeof handle;
+      retired.push(before);
+    }
+    expect(await likes.value()).to.equal(40);
+    expect(retired.every((inst) => inst?.disposed && inst.memoryBytes() === 0)).to.equal(true);
+    expect(host.entries.get(handle.id)?.current.instance.liveHandles().crdt).to.equal(1);
+    host.dispose();
+  });
+});
