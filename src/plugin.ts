@@ -71,8 +71,10 @@ export async function vetPlugin(bytes: Uint8Array, options: VetOptions): Promise
   const module = await ComponentModule.compile(bytes, { memoryPagesCeiling: options.memoryPagesCeiling });
   const sinkRoute: SinkRoute = { current: null };
   let pluginId = "(unknown plugin)";
-  const grants = new Set<string>(options.grants);
-  grants.add("host-log");
+  // Link every import the module has, so the manifest can be read and a refusal can name the plugin;
+  // the capability check right after the manifest refuses what is not declared ∩ granted, before any
+  // call but `manifest` (and a sink call before then finds no stream: refused).
+  const grants = new Set<string>([...options.grants, "host-log", "cdc-sink"]);
   const instance = await ComponentInstance.instantiate(module, {
     pluginId,
     grants,

@@ -36,7 +36,7 @@ export async function readSource(source: PluginSource, readFile?: ReadFile): Pro
   }
   throw new LoadError(
     ErrorCode.InvalidComponent,
-    `cannot load a plugin from ${Object.prototype.toString.call(source)}: pass bytes, a URL, a Response or a path`,
+    `cannot load a plugin from ${describe(source)}: pass a Uint8Array, ArrayBuffer, URL, Response or file path`,
   );
 }
 
@@ -64,4 +64,11 @@ async function readPath(path: string | URL, readFile?: ReadFile): Promise<Uint8A
       cause: err,
     });
   }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value !== "object") return `a ${typeof value}`;
+  const name = (value as { constructor?: { name?: string } }).constructor?.name;
+  return name && name !== "Object" ? `a ${name}` : "a plain object";
 }
