@@ -141,7 +141,8 @@ export function parseManifest(json: string): Manifest {
   const version = str(raw, "version", true);
   if (!semver.valid(version)) fail("version", `${JSON.stringify(version)} is not semver (e.g. "1.2.0")`);
   const abi = str(raw, "abi", true);
-  if (abi.trim() === "" || semver.validRange(abi) === null) fail("abi", `${JSON.stringify(abi)} is not a semver range (e.g. "^1.0")`);
+  if (abi.trim() === "" || semver.validRange(abi) === null)
+    fail("abi", `${JSON.stringify(abi)} is not a semver range (e.g. "^1.0")`);
 
   const caps = raw.capabilities ?? [];
   if (!Array.isArray(caps)) fail("capabilities", "must be a list");
