@@ -38,6 +38,21 @@ export class Guest {
    * are rewritten into getter accesses (vitest's module runner).
    */
   live = true;
+  /** True while a host import (log, emit) runs: the guest is mid-call, so re-entry is refused. */
+  inImport = false;
+
+  /**
+   * Runs a host callback from inside an import. `live` is cleared meanwhile so
+   * that every client call refuses re-entry at no cost to the hot path.
+   */
+  enterImport(): void {
+    this.inImport = true;
+    this.live = false;
+  }
+  leaveImport(): void {
+    this.inImport = false;
+    this.live = this.state === LIVE;
+  }
   /** Why the instance is poisoned, for the message of every later refusal. */
   poisonReason = "";
   private buffer: ArrayBuffer;
@@ -61,6 +76,13 @@ export class Guest {
 
   /** Throws the right refusal for a call on a non-live instance (or a dropped handle). */
   refuse(what: string, dropped = false): never {
+    if (this.inImport) {
+      throw new PluginError(
+        ErrorCode.Forbidden,
+        `plugin ${this.pluginId}: ${what} called from inside one of its own host imports (log or cdc-sink); the component model forbids re-entering an instance`,
+        { pluginId: this.pluginId },
+      );
+    }
     if (this.state === DISPOSED) {
       throw new PluginError(ErrorCode.Disposed, `plugin ${this.pluginId}: ${what} called after dispose()`, {
         pluginId: this.pluginId,

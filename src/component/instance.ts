@@ -202,6 +202,7 @@ export class ComponentInstance {
   dispose(): void {
     const g = this.g;
     if (g.state === DISPOSED) return;
+    if (g.inImport) g.refuse("dispose");
     for (const [surface, table] of this.tables) {
       const dtor = this.dtors.get(surface) as (rep: number) => void;
       for (const handle of table.handles()) {
@@ -235,7 +236,13 @@ function makeLog(
     const mem = g.bytes();
     if (ptr + len > mem.length) throw new Error("host-log.log: message lies outside linear memory");
     // Lenient decoding: a log line with a bad byte is still worth reading.
-    sink(name, lenient.decode(mem.subarray(ptr, ptr + len)));
+    const message = lenient.decode(mem.subarray(ptr, ptr + len));
+    g.enterImport();
+    try {
+      sink(name, message);
+    } finally {
+      g.leaveImport();
+    }
   };
 }
 
@@ -254,6 +261,7 @@ function makeEmit(
     // Copy: the host may keep the payload, and guest memory can grow (detaching views) later.
     const payload = mem.slice(payPtr, payPtr + payLen);
     let failure: PluginError | undefined;
+    g.enterImport();
     try {
       sink(output, BigInt.asUintN(64, lsnStart), BigInt.asUintN(64, lsnEnd), payload);
     } catch (err) {
@@ -261,6 +269,8 @@ function makeEmit(
       // Anything else is a host bug: it escapes and traps the call.
       if (!(err instanceof PluginError)) throw err;
       failure = err;
+    } finally {
+      g.leaveImport();
     }
     g.writeResult(retArea, failure);
   };

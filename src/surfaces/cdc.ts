@@ -181,6 +181,7 @@ export class CdcStream {
   drop(): void {
     if (this.rep === 0) return;
     const g = this.g;
+    if (g.inImport) g.refuse("drop");
     const rep = this.table.remove(this.handle);
     if (!g.live) return;
     try {

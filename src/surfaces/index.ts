@@ -287,6 +287,7 @@ export class IndexHandle {
   drop(): void {
     if (this.rep === 0) return;
     const g = this.g;
+    if (g.inImport) g.refuse("drop");
     const rep = this.table.remove(this.handle);
     if (!g.live) return;
     try {

@@ -128,6 +128,25 @@ describe("cdc surface", () => {
     expect(instance.poisoned).to.equal(true);
   });
 
+  it("refuses re-entry into the instance from inside its own sink", async () => {
+    let inner: PluginError | undefined;
+    const { client, instance } = await cdc(() => {
+      inner = thrown(() => client.outputs());
+      throw inner;
+    });
+    const stream = client.start("changelog");
+    const err = thrown(() =>
+      stream.deliver({ lsnStart: 0n, lsnEnd: 1n, mutations: new Uint8Array(), commitMicros: 0n }),
+    );
+    expect(inner?.code).to.equal(ErrorCode.Forbidden);
+    expect(inner?.message).to.contain("re-entering");
+    // The sink passed the refusal on: the guest returned it as its fn-error, and the instance is fine.
+    expect(err).to.be.instanceOf(PluginCallError);
+    expect(err.code).to.equal(ErrorCode.Forbidden);
+    expect(instance.poisoned).to.equal(false);
+    expect(client.outputs()).to.deep.equal(["changelog"]);
+  });
+
   it("rejects malformed batches with a typed error", async () => {
     const { client } = await cdc();
     const stream = client.start("changelog");
