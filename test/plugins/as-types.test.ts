@@ -147,6 +147,18 @@ describe("geo.point", () => {
     expect(out.values).to.deep.equal(["POINT(0.1 -0)", "POINT(1e-7 123456789012)", "POINT(-180 90)"]);
   });
 
+  it("parses hard decimal inputs to the same double as JavaScript (subnormals, halfway cases, long inputs)", () => {
+    const texts = [
+      "5e-324", "2.4703282292062327e-324", "2.4703282292062328e-324", "2.2250738585072011e-308",
+      "2.2250738585072012e-308", "-1.14392553267955e-309", "-5.86966618026105e-309", "0.1", "1e-7", ".5", "5.",
+      "179.99999999999999999999999", "0.000000000000000000000000000000000000000000001e45",
+      "45.00000000000000277555756156289135105907917022705078125", "-0.0",
+    ];
+    const lits = texts.map((t) => `POINT(${t} 0)`);
+    const stored = column(call(() => v1.logicalType.fromLiteral("geo.point", utf8Ipc(lits)))).values as number[][];
+    stored.forEach((p, i) => expect(Object.is(p[0], Number(texts[i])), `${texts[i]} -> ${p[0]}`).to.equal(true));
+  });
+
   it("invalid literals and out-of-range points are errors naming the row and the value", () => {
     const bad = fnErrorOf(() => v1.logicalType.fromLiteral("geo.point", utf8Ipc(["POINT(1 2)", null, "POINT(1, 2)"])));
     expect(bad.code).to.equal(0x101);

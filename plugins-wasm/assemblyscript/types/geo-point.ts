@@ -14,7 +14,7 @@ import {
   utf8Field,
   wrongInput,
 } from "./common";
-import { formatWktPoint, parseWktPoint, quote } from "./text";
+import { formatNumber, formatWktPoint, parseWktPoint, quote } from "./text";
 
 export const GEO_POINT = "geo.point";
 
@@ -29,9 +29,11 @@ function isStorage(t: DataType): bool {
 
 /** Range and finiteness check; the message names the offending value. */
 function checkPoint(row: i32, lon: f64, lat: f64): FnError | null {
-  if (!isFinite(lon) || !isFinite(lat)) return invalidRow(row, `point (${lon}, ${lat}) is not finite`);
-  if (lon < -180 || lon > 180) return invalidRow(row, `longitude ${lon} is outside [-180, 180]`);
-  if (lat < -90 || lat > 90) return invalidRow(row, `latitude ${lat} is outside [-90, 90]`);
+  const x = formatNumber(lon);
+  const y = formatNumber(lat);
+  if (!isFinite(lon) || !isFinite(lat)) return invalidRow(row, `point (${x}, ${y}) is not finite`);
+  if (lon < -180 || lon > 180) return invalidRow(row, `longitude ${x} is outside [-180, 180]`);
+  if (lat < -90 || lat > 90) return invalidRow(row, `latitude ${y} is outside [-90, 90]`);
   return null;
 }
 

@@ -1,4 +1,4 @@
-import { shortestNumber } from "./shortest";
+import { parseDecimal, shortestNumber } from "./numbers";
 // Text helpers for the logical types: WKT points, shortest round-tripping
 // numbers, canonical UUIDs.
 
@@ -77,7 +77,7 @@ export class Scanner {
       }
       if (exp == 0) this.pos = save;
     }
-    return parseFloat(this.s.substring(start, this.pos));
+    return parseDecimal(this.s.substring(start, this.pos));
   }
 }
 

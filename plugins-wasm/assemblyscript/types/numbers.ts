@@ -1,3 +1,7 @@
+// Exact number <-> text conversions. The runtime's own are not good enough:
+// f64.toString is Grisu2 (round-trips, often longer than needed) and
+// parseFloat misrounds some subnormals.
+//
 // Shortest round-tripping number text, spelled like ECMAScript's
 // Number::toString: the exact decimal expansion of the double (by bignum
 // arithmetic), rounded half-even to 1, 2, … 17 significant digits until it
@@ -153,12 +157,17 @@ function inside(c: Candidate, low: Exact, high: Exact, inclusive: bool): bool {
   return inclusive ? lo >= 0 && hi <= 0 : lo > 0 && hi < 0;
 }
 
-/** Shortest round-tripping text of a finite double (`-0` for negative zero). */
-export function shortestNumber(v: f64): string {
-  if (v == 0) return (reinterpret<u64>(v) >> 63) != 0 ? "-0" : "0";
-  if (!isFinite(v)) return isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
-  const negative = v < 0;
-  const bits = reinterpret<u64>(v);
+class Interval {
+  constructor(
+    public low: Exact,
+    public high: Exact,
+    /** Parsing rounds half to even, so the ends belong to even mantissas. */
+    public inclusive: bool,
+  ) {}
+}
+
+/** The decimals that read back as the positive double `bits`: halfway to each neighbour. */
+function intervalOf(bits: u64): Interval {
   const biased = <i32>((bits >> 52) & 0x7ff);
   let mant = bits & 0xfffffffffffff;
   let exp: i32;
@@ -167,21 +176,96 @@ export function shortestNumber(v: f64): string {
     mant |= <u64>1 << 52;
     exp = biased - 1075;
   }
-  const exact = exactDecimal(mant, exp);
-  // The doubles' rounding interval: halfway to each neighbour. Below a power
-  // of two the lower neighbour is half as far away.
   const high = exactDecimal(2 * mant + 1, exp - 1);
+  // Below a power of two the lower neighbour is half as far away.
   const low = mant == <u64>1 << 52 && biased > 1 ? exactDecimal(4 * mant - 1, exp - 2) : exactDecimal(2 * mant - 1, exp - 1);
-  // Parsing rounds half to even, so interval ends belong to even mantissas.
-  const inclusive = (mant & 1) == 0;
+  return new Interval(low, high, (mant & 1) == 0);
+}
+
+/** Shortest round-tripping text of a finite double (`-0` for negative zero). */
+export function shortestNumber(v: f64): string {
+  if (v == 0) return (reinterpret<u64>(v) >> 63) != 0 ? "-0" : "0";
+  if (!isFinite(v)) return isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+  const negative = v < 0;
+  const bits = reinterpret<u64>(abs(v));
+  const biased = <i32>((bits >> 52) & 0x7ff);
+  const mant = biased == 0 ? bits : (bits & 0xfffffffffffff) | (<u64>1 << 52);
+  const exact = exactDecimal(mant, biased == 0 ? -1074 : biased - 1075);
+  const range = intervalOf(bits);
   for (let p = 1; p <= 17; p++) {
     const rounded = roundDigits(exact.digits, p);
     const roundedUp = rounded != exact.digits.substring(0, p) || rounded.length > p;
     const nearest = candidate(exact.digits, exact.n, p, roundedUp);
-    if (inside(nearest, low, high, inclusive)) return layout(negative, nearest.digits, nearest.n);
+    if (inside(nearest, range.low, range.high, range.inclusive)) return layout(negative, nearest.digits, nearest.n);
     const other = candidate(exact.digits, exact.n, p, !roundedUp);
-    if (exact.digits.length > p && inside(other, low, high, inclusive)) return layout(negative, other.digits, other.n);
+    if (exact.digits.length > p && inside(other, range.low, range.high, range.inclusive)) {
+      return layout(negative, other.digits, other.n);
+    }
   }
   // 17 significant digits always identify a double; not reached.
   return layout(negative, exact.digits, exact.n);
+}
+
+/**
+ * Parses a decimal `[+-]digits[.digits][(e|E)[+-]digits]` (already checked to
+ * have that shape) to the nearest double, ties to even: parseFloat's guess,
+ * then corrected against the guess's exact rounding interval.
+ */
+export function parseDecimal(text: string): f64 {
+  let i = 0;
+  let negative = false;
+  if (text.charCodeAt(0) == 0x2d || text.charCodeAt(0) == 0x2b) {
+    negative = text.charCodeAt(0) == 0x2d;
+    i = 1;
+  }
+  let digits = "";
+  let pointAt = -1;
+  let count = 0;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c == 0x2e) pointAt = count;
+    else if (c >= 0x30 && c <= 0x39) {
+      digits += String.fromCharCode(c);
+      count++;
+    } else break;
+  }
+  if (pointAt < 0) pointAt = count;
+  let exp = 0;
+  if (i < text.length) {
+    i++; // e or E
+    let expNegative = false;
+    if (text.charCodeAt(i) == 0x2d || text.charCodeAt(i) == 0x2b) {
+      expNegative = text.charCodeAt(i) == 0x2d;
+      i++;
+    }
+    for (; i < text.length; i++) if (exp < 100000) exp = exp * 10 + (text.charCodeAt(i) - 0x30);
+    if (expNegative) exp = -exp;
+  }
+  // normalize to 0.d × 10^n
+  let lead = 0;
+  while (lead < digits.length && digits.charCodeAt(lead) == 0x30) lead++;
+  if (lead == digits.length) return negative ? -0.0 : 0.0;
+  const d = stripZeros(digits.substring(lead));
+  const n = pointAt - lead + exp;
+  let g = abs(parseFloat(text));
+  for (let iter = 0; iter < 64; iter++) {
+    if (!isFinite(g)) break;
+    const bits = reinterpret<u64>(g);
+    if (bits == 0) {
+      // 0's upper half-interval ends at 2^-1075; a tie there goes to 0 (even)
+      const half = exactDecimal(1, -1075);
+      if (compareDecimal(d, n, half.digits, half.n) > 0) {
+        g = reinterpret<f64>(<u64>1);
+        continue;
+      }
+      break;
+    }
+    const range = intervalOf(bits);
+    const lo = compareDecimal(d, n, range.low.digits, range.low.n);
+    const hi = compareDecimal(d, n, range.high.digits, range.high.n);
+    if (lo < 0 || (lo == 0 && !range.inclusive)) g = reinterpret<f64>(bits - 1);
+    else if (hi > 0 || (hi == 0 && !range.inclusive)) g = reinterpret<f64>(bits + 1);
+    else break;
+  }
+  return negative ? -g : g;
 }
