@@ -1,0 +1,85 @@
+/**
+ * The one benchmark body every runtime runs: takes a {@link BenchEnv} (file
+ * loading, memory probe, peers) and returns the results. Runtime entry points
+ * (bench/node.ts, bench/deno.ts, bench/browser/page.ts) only supply the env
+ * and write the output.
+ *
+ * @module
+ */
+import { callOverhead } from "./call-overhead.ts";
+import { coldLoad } from "./cold-load.ts";
+import { crdtMerge } from "./crdt.ts";
+import { handoff } from "./handoff.ts";
+import { logicalTypeCast } from "./logical-type.ts";
+import { probe } from "./probe.ts";
+import { reloadUnderLoad } from "./reload.ts";
+import type { BenchEnv, BenchResults, Figure } from "./types.ts";
+
+/** Thrown by a benchmark that cannot run here for a reason that is not a bug (e.g. a component not built yet). */
+export class Unavailable extends Error {
+  override name = "Unavailable";
+}
+
+const BENCHMARKS: [string, (env: BenchEnv) => Promise<Figure[]>][] = [
+  ["call-overhead", callOverhead],
+  ["handoff", handoff],
+  ["reload-under-load", reloadUnderLoad],
+  ["index-probe", probe],
+  ["crdt-merge", crdtMerge],
+  ["logical-type-cast", logicalTypeCast],
+  ["cold-load", coldLoad],
+];
+
+export interface SuiteOutcome {
+  results: BenchResults;
+  /** Benchmarks that threw (a bug or a regression): the runner exits non-zero. */
+  failures: { id: string; error: string }[];
+}
+
+export async function runSuite(env: BenchEnv, only?: readonly string[]): Promise<SuiteOutcome> {
+  const t0 = performance.now();
+  const results: BenchResults = {
+    runtime: env.runtime,
+    runtimeVersion: env.runtimeVersion,
+    machine: env.machine,
+    smoke: env.smoke,
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    figures: [],
+    skipped: [],
+  };
+  const failures: SuiteOutcome["failures"] = [];
+  for (const [id, run] of BENCHMARKS) {
+    if (only?.length && !only.includes(id)) continue;
+    const s0 = performance.now();
+    env.log(`${id} ...`);
+    try {
+      const figures = await run(env);
+      results.figures.push(...figures);
+      for (const f of figures) env.log(`  ${describe(f)}`);
+    } catch (err) {
+      if (err instanceof Unavailable) {
+        results.skipped.push({ id, reason: err.message });
+        env.log(`  skipped: ${err.message}`);
+      } else {
+        const error = err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ""}` : String(err);
+        failures.push({ id, error });
+        env.log(`  FAILED: ${error}`);
+      }
+    }
+    env.log(`  (${((performance.now() - s0) / 1000).toFixed(1)} s)`);
+  }
+  results.durationMs = performance.now() - t0;
+  return { results, failures };
+}
+
+function fmt(x: number): string {
+  return Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3);
+}
+
+export function describe(f: { name: string; unit: string; value: { median: number }; ratio?: { median: number }; goal?: { text: string; met: boolean } }): string {
+  let s = `${f.name}: ${fmt(f.value.median)} ${f.unit}`;
+  if (f.ratio) s += `, ratio ${fmt(f.ratio.median)}`;
+  if (f.goal) s += ` (goal ${f.goal.text}: ${f.goal.met ? "met" : "NOT met"})`;
+  return s;
+}

@@ -1,0 +1,80 @@
+/**
+ * Node-only call-overhead peers: jco 1.35's transpiled glue for the same
+ * component (`supports-filter` on a built index), and Extism's JS SDK calling
+ * a trivial Extism plugin (test/fixtures/extism/noop.wat, built with jco `parse`).
+ *
+ * @module
+ */
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { toIPC } from "../src/arrow.ts";
+import { indexSource, randomVectors, sequentialIds } from "./core/data.ts";
+import type { PeerCall } from "./core/types.ts";
+
+type Instantiate = (
+  getCoreModule: (path: string) => Promise<WebAssembly.Module>,
+  imports: Record<string, unknown>,
+) => Promise<Record<string, unknown>>;
+
+interface JcoIndex {
+  build(kind: string, source: Uint8Array, options: string): { supportsFilter(): boolean };
+}
+
+export function jcoPeer(componentPath: string): PeerCall {
+  return {
+    name: "jco 1.35 transpiled glue, same component and export",
+    async prepare() {
+      // preview2-shim >= 0.25 starts with no preopens; jco's own tooling needs one before it loads.
+      const { _setPreopens } = await import("@bytecodealliance/preview2-shim/filesystem");
+      _setPreopens({ "/": "/" });
+      const { transpile } = await import("@bytecodealliance/jco");
+      const bytes = await readFile(componentPath);
+      const { files } = (await transpile(bytes, {
+        name: "vf",
+        instantiation: { tag: "async" },
+        noTypescript: true,
+        quiet: true,
+      })) as { files: Record<string, Uint8Array> | [string, Uint8Array][] };
+      const entries = Array.isArray(files) ? files : Object.entries(files);
+      const dir = await mkdtemp(join(tmpdir(), "bench-jco-"));
+      const modules = new Map<string, WebAssembly.Module>();
+      for (const [path, content] of entries) {
+        if (path.endsWith(".wasm")) modules.set(path, await WebAssembly.compile(content as Uint8Array<ArrayBuffer>));
+        await mkdir(dirname(join(dir, path)), { recursive: true });
+        await writeFile(join(dir, path), content);
+      }
+      const glue = (await import(pathToFileURL(join(dir, "vf.js")).href)) as { instantiate: Instantiate };
+      const exports = await glue.instantiate(async (p) => modules.get(p) as WebAssembly.Module, {
+        "uni:plugin/host-log": { log: () => {} },
+      });
+      const index = exports.index as JcoIndex;
+      const source = toIPC(indexSource(sequentialIds(8), randomVectors(8, 4, 1), 4));
+      const handle = index.build("vector.flat", source, "{}");
+      if (handle.supportsFilter() !== true) throw new Error("jco glue: supportsFilter() did not return true");
+      return (n: number) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += handle.supportsFilter() ? 1 : 0;
+        return s;
+      };
+    },
+  };
+}
+
+export function extismPeer(pluginPath: string): PeerCall {
+  return {
+    name: "Extism JS SDK 1.0.3, trivial plugin export (async call)",
+    async prepare() {
+      const { default: createPlugin } = await import("@extism/extism");
+      const wasm = new Uint8Array(await readFile(pluginPath));
+      const plugin = await createPlugin({ wasm: [{ data: wasm }] }, { useWasi: false });
+      const out = await plugin.call("noop");
+      if (out !== null && out.byteLength !== 0) throw new Error("extism: noop returned output");
+      return async (n: number) => {
+        for (let i = 0; i < n; i++) await plugin.call("noop");
+        return n;
+      };
+    },
+  };
+}
