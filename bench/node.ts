@@ -8,7 +8,7 @@
  * @module
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { cpus, freemem, release, totalmem, type } from "node:os";
+import { cpus, release, totalmem, type } from "node:os";
 import { join } from "node:path";
 import { runSuite } from "./core/suite.ts";
 import type { BenchEnv, ComponentName } from "./core/types.ts";
@@ -50,11 +50,11 @@ const env: BenchEnv = {
   log: (line) => console.log(line),
 };
 
-void freemem;
 const { results, failures } = await runSuite(env, only);
 if (!smoke && !only.length) {
-  await mkdir(join(root, "bench", "results"), { recursive: true });
-  await writeFile(join(root, "bench", "results", "node.json"), `${JSON.stringify(results, null, 2)}\n`);
+  const out = process.env.BENCH_RESULTS_DIR ?? join(root, "bench", "results");
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, "node.json"), `${JSON.stringify(results, null, 2)}\n`);
   console.log("wrote bench/results/node.json");
 }
 if (failures.length) {
