@@ -1,0 +1,83 @@
+/**
+ * Deno entry: `deno task bench` (full, writes bench/results/deno.json) or
+ * `deno task bench --smoke`. Same suite as Node, minus the Node-only peers.
+ *
+ * @module
+ */
+import { runSuite } from "./core/suite.ts";
+import type { BenchEnv, ComponentName } from "./core/types.ts";
+
+declare const Deno: {
+  args: string[];
+  version: { deno: string; v8: string };
+  build: { os: string; arch: string };
+  readFile(path: string | URL): Promise<Uint8Array>;
+  readTextFile(path: string | URL): Promise<string>;
+  writeTextFile(path: string | URL, data: string): Promise<void>;
+  mkdir(path: string | URL, options?: { recursive?: boolean }): Promise<void>;
+  memoryUsage(): { heapUsed: number; external: number };
+  osRelease(): string;
+  systemMemoryInfo(): { total: number };
+  env: { get(key: string): string | undefined };
+  exit(code: number): never;
+};
+
+const root = new URL("../", import.meta.url);
+const smoke = Deno.args.includes("--smoke");
+const only = Deno.args.filter((a) => !a.startsWith("--"));
+
+async function cpuModel(): Promise<string> {
+  try {
+    const info = await Deno.readTextFile("/proc/cpuinfo");
+    return /model name\s*:\s*(.+)/.exec(info)?.[1]?.trim() ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+function tryOr<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+const env: BenchEnv = {
+  runtime: "deno",
+  runtimeVersion: `Deno ${Deno.version.deno} (V8 ${Deno.version.v8})`,
+  machine: {
+    cpu: await cpuModel(),
+    cores: navigator.hardwareConcurrency,
+    os: `${Deno.build.os} ${tryOr(() => Deno.osRelease(), "")}`.trim(),
+    memoryGiB: tryOr(() => Math.round(Deno.systemMemoryInfo().total / 2 ** 30), 0),
+  },
+  smoke,
+  async component(name: ComponentName) {
+    try {
+      return await Deno.readFile(new URL(`plugins-wasm/dist/${name}.wasm`, root));
+    } catch {
+      return undefined;
+    }
+  },
+  heapBytes: () => {
+    const m = Deno.memoryUsage();
+    return m.heapUsed + m.external;
+  },
+  gc: () => gc?.(),
+  log: (line) => console.log(line),
+};
+
+const { results, failures } = await runSuite(env, only);
+if (!smoke && !only.length) {
+  const dir = new URL("bench/results/", root);
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(new URL("deno.json", dir), `${JSON.stringify(results, null, 2)}\n`);
+  console.log("wrote bench/results/deno.json");
+}
+if (failures.length) {
+  console.error(`${failures.length} benchmark(s) failed: ${failures.map((f) => f.id).join(", ")}`);
+  Deno.exit(1);
+}
+console.log(`bench ${smoke ? "smoke " : ""}ok: ${results.figures.length} figures, ${results.skipped.length} skipped`);
