@@ -1,0 +1,42 @@
+/**
+ * Chromium entry: the page bench/chromium.mjs serves. Fetches components over
+ * loopback, runs the shared suite, and leaves the outcome on `window.benchOutcome`
+ * for the driver to collect. `?smoke=1` runs the smoke version.
+ *
+ * @module
+ */
+import { runSuite, type SuiteOutcome } from "../core/suite.ts";
+import type { BenchEnv, ComponentName } from "../core/types.ts";
+
+declare global {
+  interface Window {
+    benchOutcome?: Promise<SuiteOutcome>;
+    benchLog: string[];
+  }
+}
+
+const params = new URLSearchParams(location.search);
+const memory = (performance as { memory?: { usedJSHeapSize: number } }).memory;
+const gc = (globalThis as { gc?: () => void }).gc;
+window.benchLog = [];
+
+const env: BenchEnv = {
+  runtime: "chromium",
+  runtimeVersion: navigator.userAgent, // the driver replaces it with the browser's own version string
+  machine: { cpu: "unknown", cores: navigator.hardwareConcurrency, os: navigator.platform },
+  smoke: params.has("smoke"),
+  async component(name: ComponentName) {
+    const res = await fetch(`/dist/${name}.wasm`);
+    return res.ok ? new Uint8Array(await res.arrayBuffer()) : undefined;
+  },
+  // Chromium reports only the JS heap (precise with --enable-precise-memory-info); ArrayBuffers are not in it.
+  heapBytes: () => memory?.usedJSHeapSize ?? 0,
+  gc: () => gc?.(),
+  log: (line) => {
+    window.benchLog.push(line);
+    console.log(line);
+  },
+};
+
+const only = params.getAll("only");
+window.benchOutcome = runSuite(env, only);
