@@ -59,14 +59,19 @@ export class Guest {
   private u8: Uint8Array;
   private dv: DataView;
 
-  constructor(
-    /** Mutable: the host may learn the real id from the manifest after instantiating. */
-    public pluginId: string,
-    readonly memory: WebAssembly.Memory,
-    private readonly realloc: Realloc,
-    /** The host ceiling, to say so when a trap happens with memory full. */
-    readonly memoryPagesCeiling: number,
-  ) {
+  declare readonly memory: WebAssembly.Memory;
+  declare private readonly realloc: Realloc;
+  /** The host ceiling, named in trap messages. */
+  declare readonly memoryPagesCeiling: number;
+
+  /** Mutable: the host may learn the real id from the manifest after instantiating. */
+  declare pluginId: string;
+
+  constructor(pluginId: string, memory: WebAssembly.Memory, realloc: Realloc, memoryPagesCeiling: number) {
+    this.pluginId = pluginId;
+    this.memory = memory;
+    this.realloc = realloc;
+    this.memoryPagesCeiling = memoryPagesCeiling;
     this.buffer = memory.buffer;
     this.u8 = new Uint8Array(this.buffer);
     this.dv = new DataView(this.buffer);

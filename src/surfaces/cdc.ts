@@ -26,17 +26,17 @@ import {
 type Area1 = (a: number) => number;
 
 class CdcCore {
-  readonly outputs: () => number;
-  readonly start: (p: number, l: number, some: number, lsn: bigint) => number;
-  readonly deliver: (rep: number, s: bigint, e: bigint, p: number, l: number, micros: bigint) => number;
-  readonly checkpoint: Area1;
-  readonly shutdown: Area1;
-  readonly dtor: (rep: number) => void;
-  readonly postOutputs: Post;
-  readonly postStart: Post;
-  readonly postDeliver: Post;
-  readonly postCheckpoint: Post;
-  readonly postShutdown: Post;
+  declare readonly outputs: () => number;
+  declare readonly start: (p: number, l: number, some: number, lsn: bigint) => number;
+  declare readonly deliver: (rep: number, s: bigint, e: bigint, p: number, l: number, micros: bigint) => number;
+  declare readonly checkpoint: Area1;
+  declare readonly shutdown: Area1;
+  declare readonly dtor: (rep: number) => void;
+  declare readonly postOutputs: Post;
+  declare readonly postStart: Post;
+  declare readonly postDeliver: Post;
+  declare readonly postCheckpoint: Post;
+  declare readonly postShutdown: Post;
 
   constructor(x: WebAssembly.Exports) {
     const i = `${interfaceName("cdc")}#`;
@@ -57,14 +57,15 @@ class CdcCore {
 /** `instance.cdc`: the component's CDC outputs. */
 export class CdcClient {
   /** @internal */
-  readonly core: CdcCore;
+  declare readonly core: CdcCore;
 
   /** @internal Built by ComponentInstance. */
-  constructor(
-    private readonly g: Guest,
-    private readonly table: ResourceTable,
-    exports: WebAssembly.Exports,
-  ) {
+  declare private readonly g: Guest;
+  declare private readonly table: ResourceTable;
+
+  constructor(g: Guest, table: ResourceTable, exports: WebAssembly.Exports) {
+    this.g = g;
+    this.table = table;
     this.core = new CdcCore(exports);
   }
 
@@ -106,16 +107,19 @@ export class CdcClient {
 
 /** A running CDC output. */
 export class CdcStream {
-  private rep: number;
+  declare private rep: number;
 
   /** @internal */
-  constructor(
-    private readonly g: Guest,
-    private readonly table: ResourceTable,
-    private readonly core: CdcCore,
-    private readonly handle: number,
-    rep: number,
-  ) {
+  declare private readonly g: Guest;
+  declare private readonly table: ResourceTable;
+  declare private readonly core: CdcCore;
+  declare private readonly handle: number;
+
+  constructor(g: Guest, table: ResourceTable, core: CdcCore, handle: number, rep: number) {
+    this.g = g;
+    this.table = table;
+    this.core = core;
+    this.handle = handle;
     this.rep = rep;
   }
 

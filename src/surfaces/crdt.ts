@@ -26,21 +26,21 @@ type Area3 = (a: number, b: number, c: number) => number;
 type Area4 = (a: number, b: number, c: number, d: number) => number;
 
 class CrdtCore {
-  readonly kinds: () => number;
-  readonly empty: Area2;
-  readonly fromPersisted: Area4;
-  readonly apply: Area3;
-  readonly merge: Area3;
-  readonly value: Area1;
-  readonly persist: Area1;
-  readonly dtor: (rep: number) => void;
-  readonly postKinds: Post;
-  readonly postEmpty: Post;
-  readonly postFromPersisted: Post;
-  readonly postApply: Post;
-  readonly postMerge: Post;
-  readonly postValue: Post;
-  readonly postPersist: Post;
+  declare readonly kinds: () => number;
+  declare readonly empty: Area2;
+  declare readonly fromPersisted: Area4;
+  declare readonly apply: Area3;
+  declare readonly merge: Area3;
+  declare readonly value: Area1;
+  declare readonly persist: Area1;
+  declare readonly dtor: (rep: number) => void;
+  declare readonly postKinds: Post;
+  declare readonly postEmpty: Post;
+  declare readonly postFromPersisted: Post;
+  declare readonly postApply: Post;
+  declare readonly postMerge: Post;
+  declare readonly postValue: Post;
+  declare readonly postPersist: Post;
 
   constructor(x: WebAssembly.Exports) {
     const i = `${interfaceName("crdt")}#`;
@@ -65,14 +65,15 @@ class CrdtCore {
 /** `instance.crdt`: the component's CRDT kinds. */
 export class CrdtClient {
   /** @internal */
-  readonly core: CrdtCore;
+  declare readonly core: CrdtCore;
 
   /** @internal Built by ComponentInstance. */
-  constructor(
-    private readonly g: Guest,
-    private readonly table: ResourceTable,
-    exports: WebAssembly.Exports,
-  ) {
+  declare private readonly g: Guest;
+  declare private readonly table: ResourceTable;
+
+  constructor(g: Guest, table: ResourceTable, exports: WebAssembly.Exports) {
+    this.g = g;
+    this.table = table;
     this.core = new CrdtCore(exports);
   }
 
@@ -133,16 +134,19 @@ export class CrdtClient {
 
 /** One CRDT state inside the component. */
 export class CrdtState {
-  private rep: number;
+  declare private rep: number;
 
   /** @internal */
-  constructor(
-    private readonly g: Guest,
-    private readonly table: ResourceTable,
-    private readonly core: CrdtCore,
-    private readonly handle: number,
-    rep: number,
-  ) {
+  declare private readonly g: Guest;
+  declare private readonly table: ResourceTable;
+  declare private readonly core: CrdtCore;
+  declare private readonly handle: number;
+
+  constructor(g: Guest, table: ResourceTable, core: CrdtCore, handle: number, rep: number) {
+    this.g = g;
+    this.table = table;
+    this.core = core;
+    this.handle = handle;
     this.rep = rep;
   }
 

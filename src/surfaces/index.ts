@@ -30,22 +30,22 @@ type Area6 = (a: number, b: number, c: number, d: number, e: number, f: number) 
 
 /** The raw core functions of the index surface, bound once per instance. */
 class IndexCore {
-  readonly kinds: Area0;
-  readonly build: Area6;
-  readonly open: Area4;
-  readonly probe: Area4;
-  readonly supportsFilter: Area1;
-  readonly probeFiltered: Area6;
-  readonly persist: Area1;
-  readonly schema: Area1;
-  readonly dtor: (rep: number) => void;
-  readonly postKinds: Post;
-  readonly postBuild: Post;
-  readonly postOpen: Post;
-  readonly postProbe: Post;
-  readonly postProbeFiltered: Post;
-  readonly postPersist: Post;
-  readonly postSchema: Post;
+  declare readonly kinds: Area0;
+  declare readonly build: Area6;
+  declare readonly open: Area4;
+  declare readonly probe: Area4;
+  declare readonly supportsFilter: Area1;
+  declare readonly probeFiltered: Area6;
+  declare readonly persist: Area1;
+  declare readonly schema: Area1;
+  declare readonly dtor: (rep: number) => void;
+  declare readonly postKinds: Post;
+  declare readonly postBuild: Post;
+  declare readonly postOpen: Post;
+  declare readonly postProbe: Post;
+  declare readonly postProbeFiltered: Post;
+  declare readonly postPersist: Post;
+  declare readonly postSchema: Post;
 
   constructor(x: WebAssembly.Exports) {
     const i = `${interfaceName("index")}#`;
@@ -71,14 +71,15 @@ class IndexCore {
 /** `instance.index`: the component's index kinds. */
 export class IndexClient {
   /** @internal */
-  readonly core: IndexCore;
+  declare readonly core: IndexCore;
 
   /** @internal Built by ComponentInstance. */
-  constructor(
-    private readonly g: Guest,
-    private readonly table: ResourceTable,
-    exports: WebAssembly.Exports,
-  ) {
+  declare private readonly g: Guest;
+  declare private readonly table: ResourceTable;
+
+  constructor(g: Guest, table: ResourceTable, exports: WebAssembly.Exports) {
+    this.g = g;
+    this.table = table;
     this.core = new IndexCore(exports);
   }
 
@@ -151,16 +152,19 @@ export class IndexClient {
 /** A live index inside the component. Drop it (or `using` it) when done. */
 export class IndexHandle {
   /** 0 once dropped. */
-  private rep: number;
+  declare private rep: number;
 
   /** @internal */
-  constructor(
-    private readonly g: Guest,
-    private readonly table: ResourceTable,
-    private readonly core: IndexCore,
-    private readonly handle: number,
-    rep: number,
-  ) {
+  declare private readonly g: Guest;
+  declare private readonly table: ResourceTable;
+  declare private readonly core: IndexCore;
+  declare private readonly handle: number;
+
+  constructor(g: Guest, table: ResourceTable, core: IndexCore, handle: number, rep: number) {
+    this.g = g;
+    this.table = table;
+    this.core = core;
+    this.handle = handle;
     this.rep = rep;
   }
 

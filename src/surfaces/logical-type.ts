@@ -16,20 +16,20 @@ type Area4 = (a: number, b: number, c: number, d: number) => number;
 type Area6 = (a: number, b: number, c: number, d: number, e: number, f: number) => number;
 
 class LogicalTypeCore {
-  readonly names: () => number;
-  readonly arrowType: Area2;
-  readonly encodingVersion: Area2;
-  readonly fromLiteral: Area4;
-  readonly toDisplay: Area4;
-  readonly castTo: Area6;
-  readonly castFrom: Area4;
-  readonly postNames: Post;
-  readonly postArrowType: Post;
-  readonly postEncodingVersion: Post;
-  readonly postFromLiteral: Post;
-  readonly postToDisplay: Post;
-  readonly postCastTo: Post;
-  readonly postCastFrom: Post;
+  declare readonly names: () => number;
+  declare readonly arrowType: Area2;
+  declare readonly encodingVersion: Area2;
+  declare readonly fromLiteral: Area4;
+  declare readonly toDisplay: Area4;
+  declare readonly castTo: Area6;
+  declare readonly castFrom: Area4;
+  declare readonly postNames: Post;
+  declare readonly postArrowType: Post;
+  declare readonly postEncodingVersion: Post;
+  declare readonly postFromLiteral: Post;
+  declare readonly postToDisplay: Post;
+  declare readonly postCastTo: Post;
+  declare readonly postCastFrom: Post;
 
   constructor(x: WebAssembly.Exports) {
     const i = `${interfaceName("logical-type")}#`;
@@ -53,13 +53,13 @@ class LogicalTypeCore {
 /** `instance.logicalType`: the component's logical (extension) types. */
 export class LogicalTypeClient {
   /** @internal */
-  readonly core: LogicalTypeCore;
+  declare readonly core: LogicalTypeCore;
 
   /** @internal Built by ComponentInstance. */
-  constructor(
-    private readonly g: Guest,
-    exports: WebAssembly.Exports,
-  ) {
+  declare private readonly g: Guest;
+
+  constructor(g: Guest, exports: WebAssembly.Exports) {
+    this.g = g;
     this.core = new LogicalTypeCore(exports);
   }
 
