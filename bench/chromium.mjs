@@ -32,7 +32,13 @@ const server = createServer(async (req, res) => {
   }
 });
 function send(res, status, typeHeader, body) {
-  res.writeHead(status, { "content-type": typeHeader, "cache-control": "no-store" });
+  // Cross-origin isolation: Chromium then times with 5 us resolution instead of 100 us.
+  res.writeHead(status, {
+    "content-type": typeHeader,
+    "cache-control": "no-store",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-embedder-policy": "require-corp",
+  });
   res.end(body);
 }
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
