@@ -18,11 +18,12 @@ const bin = (name) => join(root, "node_modules", ".bin", name);
 
 // A hung step (a browser that never answers, a runner waiting on a lock) must not eat CI's whole budget:
 // each step gets this long, then its whole process group (vitest's Chromium included) is killed.
+// check:plugins gets longer: a clean Rust build compiles std from source (about a minute idle, several on a busy box).
 const STEP_TIMEOUT_MS = Number(process.env.TEST_STEP_TIMEOUT_MS ?? 6 * 60_000);
+const BUILD_TIMEOUT_MS = Number(process.env.TEST_BUILD_TIMEOUT_MS ?? 12 * 60_000);
 const TIMED_OUT = 124; // the exit code timeout(1) uses
 const children = new Set();
-const describeExit = (code) =>
-  code === TIMED_OUT ? `timed out after ${STEP_TIMEOUT_MS / 1000} s` : `exit ${code}`;
+const describeExit = (code) => (code === TIMED_OUT ? "timed out" : `exit ${code}`);
 for (const sig of ["SIGINT", "SIGTERM"]) {
   process.on(sig, () => {
     for (const child of children) killGroup(child);
@@ -38,7 +39,7 @@ function killGroup(child) {
 }
 
 /** Runs a command with inherited stdio in its own process group; resolves to its exit code (127: could not start). */
-function run(command, args, env = {}) {
+function run(command, args, env = {}, timeoutMs = STEP_TIMEOUT_MS) {
   return new Promise((resolve) => {
     const child = spawn(command, args, {
       cwd: root,
@@ -50,9 +51,9 @@ function run(command, args, env = {}) {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      console.error(`${command} ${args.join(" ")}: no result after ${STEP_TIMEOUT_MS / 1000} s, killed`);
+      console.error(`${command} ${args.join(" ")}: no result after ${timeoutMs / 1000} s, killed`);
       killGroup(child);
-    }, STEP_TIMEOUT_MS);
+    }, timeoutMs);
     child.on("error", (err) => {
       console.error(`cannot start ${command}: ${err.message}`);
       clearTimeout(timer);
@@ -114,23 +115,25 @@ await step("lint", async () => {
   return {
     ok: code === 0,
     note:
-      code === 0 ? undefined : "see its output above; npx biome check --write . fixes formatting and safe lint fixes",
+      code === 0
+        ? undefined
+        : `${describeExit(code)}; see its output above; npx biome check --write . fixes formatting and safe lint fixes`,
   };
 });
 
 await step("typecheck", async () => {
   const code = await run(process.execPath, [bin("tsc"), "--noEmit", "-p", "tsconfig.json"]);
-  return { ok: code === 0 };
+  return { ok: code === 0, note: code === 0 ? undefined : describeExit(code) };
 });
 
 await step("check:plugins", async () => {
-  const code = await run(process.execPath, ["plugins-wasm/scripts/build.mjs", "--check"]);
+  const code = await run(process.execPath, ["plugins-wasm/scripts/build.mjs", "--check"], {}, BUILD_TIMEOUT_MS);
   return {
     ok: code === 0,
     note:
       code === 0
         ? undefined
-        : "see its output above; it needs apt-get install rustc-web cargo-web rust-web-src lld; npm run build:plugins refreshes a stale dist",
+        : `${describeExit(code)}; see its output above; it needs apt-get install rustc-web cargo-web rust-web-src lld; npm run build:plugins refreshes a stale dist`,
   };
 });
 
