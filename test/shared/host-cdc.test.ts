@@ -124,14 +124,20 @@ describe("cdc surface through the host (changelog)", () => {
   it("refuses bytes that are not Arrow IPC without using up an LSN", async () => {
     const host = await hostWith("changelog-v1");
     const cdc = await host.attachCdc("strict", "changelog");
-    await expectRejects(cdc.publish(new Uint8Array([1, 2, 3, 4, 5])), { code: ErrorCode.TypeCoercion, message: "Arrow" });
+    await expectRejects(cdc.publish(new Uint8Array([1, 2, 3, 4, 5])), {
+      code: ErrorCode.TypeCoercion,
+      message: "Arrow",
+    });
     expect(cdc.nextLsn).to.equal(0n);
     expect(await cdc.publish(mutations([1]))).to.deep.equal({ lsnStart: 0n, lsnEnd: 1n });
   });
 
   it("refuses an unknown output and a taken stream name", async () => {
     const host = await hostWith("changelog-v1");
-    await expectRejects(host.attachCdc("x", "audit-log"), { code: ErrorCode.NotFound, message: ["audit-log", "changelog"] });
+    await expectRejects(host.attachCdc("x", "audit-log"), {
+      code: ErrorCode.NotFound,
+      message: ["audit-log", "changelog"],
+    });
     await host.attachCdc("taken", "changelog");
     await expectRejects(host.attachCdc("taken", "changelog"), { code: ErrorCode.DuplicateKey, message: '"taken"' });
     expect(host.cdc("taken")?.output).to.equal("changelog");

@@ -1,7 +1,7 @@
 // Generations: every installed version of a plugin id gets a generation that is never reused, so a handle names
 // exactly one version. A stale handle is refused; unload is refused while live resources use the plugin.
 import { describe, expect, it } from "#test";
-import { ErrorCode, PluginError, PluginHost, RegistryError, ReloadError } from "../../src/mod.ts";
+import { ErrorCode, type PluginError, PluginHost, RegistryError, ReloadError } from "../../src/mod.ts";
 import { loadFixture, loadPlugin } from "../support/fixtures.ts";
 import { expectRejects, expectThrows } from "./host-util.ts";
 

@@ -47,7 +47,9 @@ function bruteForce(
 
 function expectSameHits(actual: Hit[], expected: Hit[]): void {
   expect(actual.map((h) => [h.query, h.id])).to.deep.equal(expected.map((h) => [h.query, h.id]));
-  actual.forEach((h, i) => expect(h.distance).to.be.closeTo((expected[i] as Hit).distance, 1e-4));
+  actual.forEach((h, i) => {
+    expect(h.distance).to.be.closeTo((expected[i] as Hit).distance, 1e-4);
+  });
 }
 
 const queryTable = () => new Table({ vector: vectorColumn(QUERIES, DIM) });
@@ -117,7 +119,11 @@ describe("index surface through the host (vector-flat-v1)", () => {
   it("refuses a query of the wrong dimension as the plugin's own error, and keeps serving", async () => {
     const idx = await host.createIndex("dims", "vector.flat", vectorTable(IDS, DATA, DIM));
     const wrong = new Table({ vector: vectorColumn(seededFloats(1, 2 * 3), 3) });
-    const err = await expectRejects(idx.probe(wrong, 1), { code: 0x101, message: ["3", "8"], pluginId: "dev.uni.vector-flat" });
+    const err = await expectRejects(idx.probe(wrong, 1), {
+      code: 0x101,
+      message: ["3", "8"],
+      pluginId: "dev.uni.vector-flat",
+    });
     expect(err).to.be.instanceOf(PluginCallError);
     expect(hitsOf(await idx.probe(queryTable(), 1))).to.have.length(5);
   });

@@ -79,7 +79,12 @@ describe("PluginHost.load sources", () => {
     const host = new PluginHost();
     const err = await expectRejects(host.load("plugins-wasm/dist/crdt-v1.wasm"), {
       code: ErrorCode.Io,
-      message: ["plugins-wasm/dist/crdt-v1.wasm", "file paths need a runtime adapter", "createNodeHost", "createDenoHost"],
+      message: [
+        "plugins-wasm/dist/crdt-v1.wasm",
+        "file paths need a runtime adapter",
+        "createNodeHost",
+        "createDenoHost",
+      ],
       retryable: false,
     });
     expect(err).to.be.instanceOf(LoadError);

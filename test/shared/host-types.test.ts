@@ -11,7 +11,9 @@ const utf8 = (values: (string | null)[]) => new Table({ value: vectorFromArray(v
 /** The first column's rows as plain JS (a FixedSizeList row as an array of numbers, a binary row as bytes). */
 function rows(table: Table): unknown[] {
   const col = table.getChildAt(0);
-  return col ? Array.from(col, (v) => (v === null ? null : typeof v === "object" && "toArray" in v ? [...v.toArray()] : v)) : [];
+  return col
+    ? Array.from(col, (v) => (v === null ? null : typeof v === "object" && "toArray" in v ? [...v.toArray()] : v))
+    : [];
 }
 
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -91,6 +93,9 @@ describe("logical types through the host (types-v1)", () => {
   });
 
   it("refuses an unknown type name", () => {
-    expectThrows(() => host.logicalType("geo.polygon"), { code: ErrorCode.NotFound, message: ["geo.polygon", "geo.point"] });
+    expectThrows(() => host.logicalType("geo.polygon"), {
+      code: ErrorCode.NotFound,
+      message: ["geo.polygon", "geo.point"],
+    });
   });
 });

@@ -1,13 +1,5 @@
 // Helpers for the host-*.test.ts files: runtime-neutral (no node: imports), chai `expect` from #test.
-import {
-  Field,
-  FixedSizeList,
-  Float32,
-  makeData,
-  makeVector,
-  Table,
-  type Vector,
-} from "apache-arrow";
+import { Field, FixedSizeList, Float32, makeData, makeVector, Table, type Vector } from "apache-arrow";
 import { expect } from "#test";
 import { PluginError, type PluginHost } from "../../src/mod.ts";
 
@@ -74,7 +66,10 @@ function describe(value: unknown): string {
 }
 
 /** Asserts the host holds no plugin and no registry key: what every refused load must leave behind. */
-export function expectNothingRegistered(host: PluginHost, keys: readonly [Parameters<PluginHost["provider"]>[0], string][]): void {
+export function expectNothingRegistered(
+  host: PluginHost,
+  keys: readonly [Parameters<PluginHost["provider"]>[0], string][],
+): void {
   expect(host.plugins()).to.deep.equal([]);
   for (const [surface, key] of keys) expect(host.provider(surface, key), `${surface} "${key}"`).to.equal(undefined);
 }

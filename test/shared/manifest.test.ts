@@ -36,7 +36,12 @@ describe("parseManifest", () => {
       abi: "~1.0",
       description: "Exact k-nearest-neighbour index",
       capabilities: ["index", "cdc-sink", "host-log"],
-      provides: { index_kinds: ["vector.flat"], cdc_outputs: [], crdt_kinds: ["g-counter"], logical_types: ["geo.point"] },
+      provides: {
+        index_kinds: ["vector.flat"],
+        cdc_outputs: [],
+        crdt_kinds: ["g-counter"],
+        logical_types: ["geo.point"],
+      },
       determinism: "session-scoped",
       side_effects: "external-io",
       scope: "session",
@@ -64,7 +69,11 @@ describe("parseManifest", () => {
     refused(json({ colour: "blue" }), "colour", "unknown key");
     refused(json({ provides: { index_kind: ["x"] } }), "provides.index_kind", "unknown key");
     refused(json({ limits: { memory: 4 } }), "limits.memory", "unknown key");
-    refused(json({ depends_on: [{ id: "dev.uni.y", version_req: "^1", why: "?" }] }), "depends_on[0].why", "unknown key");
+    refused(
+      json({ depends_on: [{ id: "dev.uni.y", version_req: "^1", why: "?" }] }),
+      "depends_on[0].why",
+      "unknown key",
+    );
   });
 
   it("requires id, version, abi and provides", () => {
@@ -80,7 +89,8 @@ describe("parseManifest", () => {
       refused(json({ id }), "id", JSON.stringify(id));
     }
     refused(json({ id: 42 }), "id", "string");
-    for (const id of ["dev.uni", "dev.uni.vector-flat", "a1.b2.c3"]) expect(parseManifest(json({ id })).id).to.equal(id);
+    for (const id of ["dev.uni", "dev.uni.vector-flat", "a1.b2.c3"])
+      expect(parseManifest(json({ id })).id).to.equal(id);
   });
 
   it("refuses a version that is not semver and an abi that is not a range", () => {
@@ -122,11 +132,16 @@ describe("parseManifest", () => {
     refused(json({ depends_on: ["dev.uni.y"] }), "depends_on[0]", "object");
     refused(json({ depends_on: [{ id: "Y", version_req: "^1" }] }), "depends_on[0].id", "reverse-DNS");
     refused(json({ depends_on: [{ id: "dev.uni.y", version_req: "soon" }] }), "depends_on[0].version_req", "range");
-    refused(json({ depends_on: [{ id: "dev.uni.y", version_req: "^1", optional: "no" }] }), "depends_on[0].optional", "boolean");
+    refused(
+      json({ depends_on: [{ id: "dev.uni.y", version_req: "^1", optional: "no" }] }),
+      "depends_on[0].optional",
+      "boolean",
+    );
   });
 
   it("refuses memory_pages outside 1..65536", () => {
-    for (const pages of [0, -1, 1.5, 65537, "4"]) refused(json({ limits: { memory_pages: pages } }), "limits.memory_pages");
+    for (const pages of [0, -1, 1.5, 65537, "4"])
+      refused(json({ limits: { memory_pages: pages } }), "limits.memory_pages");
     expect(parseManifest(json({ limits: { memory_pages: 65536 } })).limits).to.deep.equal({ memory_pages: 65536 });
     refused(json({ limits: [] }), "limits", "object");
   });
