@@ -1,10 +1,12 @@
 // The cdc client and the cdc-sink import, against the cdc-emit fixture
 // (see test/fixtures/wat/cdc-emit.wat): deliver hands mutations to emit, then
 // advances the checkpoint to lsn-end.
+import { tableFromArrays } from "apache-arrow";
 import { describe, expect, it } from "#test";
+import { toIPC } from "../../src/arrow.ts";
 import { ComponentInstance, ComponentModule } from "../../src/component/mod.ts";
 import { ErrorCode, LoadError, PluginCallError, PluginError, TrapError } from "../../src/errors.ts";
-import { loadFixture } from "../support/fixtures.ts";
+import { loadFixture, loadPlugin } from "../support/fixtures.ts";
 
 type Emitted = { output: string; lsnStart: bigint; lsnEnd: bigint; payload: number[] };
 
@@ -161,5 +163,30 @@ describe("cdc surface", () => {
       expect(err.message).not.to.contain("[object Object]");
     }
     expect(thrown(() => client.start("changelog", 5 as unknown as bigint)).code).to.equal(ErrorCode.TypeCoercion);
+  });
+});
+
+describe("cdc surface (changelog-v1 sample)", () => {
+  it("hands each delivered batch to the sink unchanged and checkpoints past it", async () => {
+    const module = await ComponentModule.compile(await loadPlugin("changelog-v1"));
+    const emitted: Emitted[] = [];
+    const instance = await ComponentInstance.instantiate(module, {
+      pluginId: "dev.uni.changelog",
+      grants: new Set(["cdc-sink"]),
+      cdcSink: (output, lsnStart, lsnEnd, payload) => emitted.push({ output, lsnStart, lsnEnd, payload: [...payload] }),
+    });
+    const client = instance.cdc as NonNullable<ComponentInstance["cdc"]>;
+    expect(client.outputs()).to.deep.equal(["changelog"]);
+    const mutations = toIPC(tableFromArrays({ key: Int32Array.from([1, 2]) }));
+    const stream = client.start("changelog", 100n);
+    stream.deliver({ lsnStart: 100n, lsnEnd: 102n, mutations, commitMicros: 1n });
+    expect(stream.checkpoint()).to.equal(102n);
+    expect(emitted).to.have.length(1);
+    expect(emitted[0]?.output).to.equal("changelog");
+    expect([emitted[0]?.lsnStart, emitted[0]?.lsnEnd]).to.deep.equal([100n, 102n]);
+    expect(emitted[0]?.payload).to.deep.equal([...mutations]);
+    stream.shutdown();
+    stream.drop();
+    expect(instance.liveHandles().cdc).to.equal(0);
   });
 });

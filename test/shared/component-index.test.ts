@@ -86,6 +86,24 @@ describe("index surface (vector-flat sample)", () => {
     expect(fromIPC(moved.probe(q, 5)).numRows).to.equal(5);
   });
 
+  it("keeps guest memory flat across build / probe / persist / drop cycles", async () => {
+    const { index, instance } = await vectorFlat("vector-flat-v1");
+    const src = toIPC(source());
+    const q = toIPC(query([[1, 1]]));
+    const cycle = () => {
+      const h = index.build("vector.flat", src, "{}");
+      h.probe(q, 2);
+      h.persistLent((view) => view.length);
+      h.persist();
+      h.drop();
+    };
+    for (let i = 0; i < 50; i++) cycle();
+    const settled = instance.memoryBytes();
+    for (let i = 0; i < 1000; i++) cycle();
+    expect(instance.memoryBytes()).to.equal(settled);
+    expect(instance.liveHandles().index).to.equal(0);
+  });
+
   it("round-trips Arrow IPC and refuses non-IPC bytes with a typed error", () => {
     const t = tableFromArrays({ a: Int32Array.from([1, 2, 3]) });
     expect([...(fromIPC(toIPC(t)).getChild("a")?.toArray() ?? [])]).to.deep.equal([1, 2, 3]);
