@@ -34,6 +34,9 @@ const fixture = join(fileURLToPath(new URL("../../plugins-wasm/rust/fixtures", i
 
 interface Handle {
   probe(query: Uint8Array, k: number): Uint8Array;
+  supportsFilter(): boolean;
+  probeFiltered(query: Uint8Array, k: number, mask: Uint8Array): Uint8Array;
+  [Symbol.dispose](): void;
   persist(): Uint8Array;
   schema(): Uint8Array;
 }
@@ -184,5 +187,25 @@ describe("the SDK Arrow IPC reader refuses what it does not support, by name", (
     }
     // Still healthy afterwards.
     expect(cells(tableFromIPC(echo.index.build("arrow.echo", ipc, "").persist()))).toEqual(cells(table));
+  });
+});
+
+describe("SDK glue defaults", () => {
+  it("a handle without filter support says so and returns code 0x20", () => {
+    const ipc = tableToIPC(sampleTable(0, 3), "stream");
+    const handle = echo.index.build("arrow.echo", ipc, "");
+    expect(handle.supportsFilter()).toBe(false);
+    const err = fnErrorOf(() => handle.probeFiltered(ipc, 1, Uint8Array.of(0xff)));
+    expect(err).toMatchObject({ code: 0x20, retryable: false });
+  });
+
+  it("dropped handles free their slot without disturbing live ones", () => {
+    const tables = [sampleTable(0, 2), sampleTable(5, 3), sampleTable(9, 4)];
+    const handles = tables.map((t) => echo.index.build("arrow.echo", tableToIPC(t, "stream"), ""));
+    handles[1][Symbol.dispose]();
+    const reused = echo.index.build("arrow.echo", tableToIPC(sampleTable(20, 5), "stream"), "");
+    expect(cells(tableFromIPC(handles[0].persist()))).toEqual(cells(tables[0]));
+    expect(cells(tableFromIPC(handles[2].persist()))).toEqual(cells(tables[2]));
+    expect(cells(tableFromIPC(reused.persist()))).toEqual(cells(sampleTable(20, 5)));
   });
 });

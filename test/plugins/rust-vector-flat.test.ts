@@ -186,6 +186,17 @@ describe("vector.flat build + probe", () => {
       const b = v2.index.build("vector.flat", sourceIpc(ids, values, d), options).probe(queryIpc(queries, d), n);
       expect(Buffer.from(b).equals(Buffer.from(a))).toBe(true);
     }
+    // Also with a dimension that has no tail and a row count that leaves a remainder.
+    const [d8, n8] = [8, 37];
+    const v8 = randomVectors(n8, d8, 21).map((x) => x * 1000);
+    const ids8 = Array.from({ length: n8 }, (_, i) => BigInt(i));
+    const q8 = queryIpc(randomVectors(3, d8, 22), d8);
+    for (const metric of ["l2", "cosine"]) {
+      const options = JSON.stringify({ metric });
+      const a = v1.index.build("vector.flat", sourceIpc(ids8, v8, d8), options).probe(q8, n8);
+      const b = v2.index.build("vector.flat", sourceIpc(ids8, v8, d8), options).probe(q8, n8);
+      expect(Buffer.from(b).equals(Buffer.from(a))).toBe(true);
+    }
   });
 
   it("returns min(k, n) rows per query; k = 0 returns none", () => {

@@ -25,6 +25,29 @@ pub fn l2(kernel: Kernel, a: &[f32], b: &[f32]) -> f32 {
     }
 }
 
+/// Squared L2 distances from `q` to four rows at once. The simd128 kernel
+/// runs the four rows' accumulator chains side by side (each row keeps the
+/// shared summation order, so the bits still match [`l2`]); that hides the
+/// add latency a single chain is bound by.
+pub fn l2_x4(kernel: Kernel, q: &[f32], rows: [&[f32]; 4]) -> [f32; 4] {
+    #[cfg(target_arch = "wasm32")]
+    if kernel == Kernel::Simd128 && rows.iter().all(|r| r.len() == q.len()) {
+        // SAFETY: as for `l2`; all rows have q's length.
+        return unsafe { simd::l2_x4(q, rows) };
+    }
+    rows.map(|r| l2(kernel, q, r))
+}
+
+/// Dot products of `q` with four rows at once (see [`l2_x4`]).
+pub fn dot_x4(kernel: Kernel, q: &[f32], rows: [&[f32]; 4]) -> [f32; 4] {
+    #[cfg(target_arch = "wasm32")]
+    if kernel == Kernel::Simd128 && rows.iter().all(|r| r.len() == q.len()) {
+        // SAFETY: as for `l2`; all rows have q's length.
+        return unsafe { simd::dot_x4(q, rows) };
+    }
+    rows.map(|r| dot(kernel, q, r))
+}
+
 /// Dot product a·b.
 pub fn dot(kernel: Kernel, a: &[f32], b: &[f32]) -> f32 {
     match kernel {
@@ -57,22 +80,33 @@ fn combine(l: [f32; 4]) -> f32 {
 }
 
 fn l2_scalar(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let full = n / 4 * 4;
     let mut lanes = [0f32; 4];
-    for (ca, cb) in a.chunks(4).zip(b.chunks(4)) {
-        for j in 0..ca.len().min(cb.len()) {
+    for (ca, cb) in a[..full].chunks_exact(4).zip(b[..full].chunks_exact(4)) {
+        for j in 0..4 {
             let d = ca[j] - cb[j];
             lanes[j] += d * d;
         }
+    }
+    for j in 0..n - full {
+        let d = a[full + j] - b[full + j];
+        lanes[j] += d * d;
     }
     combine(lanes)
 }
 
 fn dot_scalar(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let full = n / 4 * 4;
     let mut lanes = [0f32; 4];
-    for (ca, cb) in a.chunks(4).zip(b.chunks(4)) {
-        for j in 0..ca.len().min(cb.len()) {
+    for (ca, cb) in a[..full].chunks_exact(4).zip(b[..full].chunks_exact(4)) {
+        for j in 0..4 {
             lanes[j] += ca[j] * cb[j];
         }
+    }
+    for j in 0..n - full {
+        lanes[j] += a[full + j] * b[full + j];
     }
     combine(lanes)
 }
@@ -124,5 +158,61 @@ mod simd {
             l[j] += a[full + j] * b[full + j];
         }
         combine(l)
+    }
+
+    /// `l2` for four rows of q's length (the caller checks the lengths).
+    #[target_feature(enable = "simd128")]
+    pub unsafe fn l2_x4(q: &[f32], rows: [&[f32]; 4]) -> [f32; 4] {
+        let n = q.len();
+        let full = n / 4 * 4;
+        let mut acc = [f32x4_splat(0.0); 4];
+        let mut i = 0;
+        while i < full {
+            // SAFETY: i + 4 <= full <= n == every row's length.
+            let vq = unsafe { v128_load(q.as_ptr().add(i) as *const v128) };
+            for k in 0..4 {
+                let v = unsafe { v128_load(rows[k].as_ptr().add(i) as *const v128) };
+                let d = f32x4_sub(vq, v);
+                acc[k] = f32x4_add(acc[k], f32x4_mul(d, d));
+            }
+            i += 4;
+        }
+        let mut out = [0f32; 4];
+        for k in 0..4 {
+            let mut l = lanes(acc[k]);
+            for j in 0..n - full {
+                let d = q[full + j] - rows[k][full + j];
+                l[j] += d * d;
+            }
+            out[k] = combine(l);
+        }
+        out
+    }
+
+    /// `dot` for four rows of q's length (the caller checks the lengths).
+    #[target_feature(enable = "simd128")]
+    pub unsafe fn dot_x4(q: &[f32], rows: [&[f32]; 4]) -> [f32; 4] {
+        let n = q.len();
+        let full = n / 4 * 4;
+        let mut acc = [f32x4_splat(0.0); 4];
+        let mut i = 0;
+        while i < full {
+            // SAFETY: i + 4 <= full <= n == every row's length.
+            let vq = unsafe { v128_load(q.as_ptr().add(i) as *const v128) };
+            for k in 0..4 {
+                let v = unsafe { v128_load(rows[k].as_ptr().add(i) as *const v128) };
+                acc[k] = f32x4_add(acc[k], f32x4_mul(vq, v));
+            }
+            i += 4;
+        }
+        let mut out = [0f32; 4];
+        for k in 0..4 {
+            let mut l = lanes(acc[k]);
+            for j in 0..n - full {
+                l[j] += q[full + j] * rows[k][full + j];
+            }
+            out[k] = combine(l);
+        }
+        out
     }
 }

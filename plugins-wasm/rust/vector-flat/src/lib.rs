@@ -191,14 +191,7 @@ impl<V: Variant> FlatIndex<V> {
         for (qi, q) in queries.chunks_exact(self.dim).enumerate() {
             scored.clear();
             let q_norm = kernels::norm_sq(q);
-            for &r in &rows {
-                let v = &self.vectors[r * self.dim..(r + 1) * self.dim];
-                let d = match self.metric {
-                    Metric::L2 => kernels::l2(V::KERNEL, q, v),
-                    Metric::Cosine => kernels::cosine_from(kernels::dot(V::KERNEL, q, v), q_norm, self.norms[r]),
-                };
-                scored.push((d, self.ids[r]));
-            }
+            self.score(q, q_norm, &rows, &mut scored);
             let take = k.min(scored.len());
             let by_distance_then_id = |a: &(f32, i64), b: &(f32, i64)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
             if take > 0 && take < scored.len() {
@@ -214,6 +207,42 @@ impl<V: Variant> FlatIndex<V> {
         }
         let batch = RecordBatch::try_new(vec![Column::int32(out_query), Column::int64(out_id), Column::float32(out_distance)])?;
         arrow::write_stream(&output_schema(), &[batch])
+    }
+}
+
+impl<V: Variant> FlatIndex<V> {
+    fn row(&self, r: usize) -> &[f32] {
+        &self.vectors[r * self.dim..(r + 1) * self.dim]
+    }
+
+    fn finish(&self, raw: f32, q_norm: f32, r: usize) -> f32 {
+        match self.metric {
+            Metric::L2 => raw,
+            Metric::Cosine => kernels::cosine_from(raw, q_norm, self.norms[r]),
+        }
+    }
+
+    /// Appends (distance, id) of every row in `rows` to `out`, four rows per
+    /// kernel call (the simd128 kernel interleaves them).
+    fn score(&self, q: &[f32], q_norm: f32, rows: &[usize], out: &mut Vec<(f32, i64)>) {
+        let mut groups = rows.chunks_exact(4);
+        for g in &mut groups {
+            let vs = [self.row(g[0]), self.row(g[1]), self.row(g[2]), self.row(g[3])];
+            let raw = match self.metric {
+                Metric::L2 => kernels::l2_x4(V::KERNEL, q, vs),
+                Metric::Cosine => kernels::dot_x4(V::KERNEL, q, vs),
+            };
+            for k in 0..4 {
+                out.push((self.finish(raw[k], q_norm, g[k]), self.ids[g[k]]));
+            }
+        }
+        for &r in groups.remainder() {
+            let raw = match self.metric {
+                Metric::L2 => kernels::l2(V::KERNEL, q, self.row(r)),
+                Metric::Cosine => kernels::dot(V::KERNEL, q, self.row(r)),
+            };
+            out.push((self.finish(raw, q_norm, r), self.ids[r]));
+        }
     }
 }
 
