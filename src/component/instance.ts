@@ -75,8 +75,8 @@ export class ComponentInstance {
    */
   static async instantiate(module: ComponentModule, options: InstantiateOptions): Promise<ComponentInstance> {
     const { pluginId, grants } = options;
-    if (typeof pluginId !== "string" || !(grants instanceof Set)) {
-      throw new PluginError(ErrorCode.TypeCoercion, "instantiate: options need a string pluginId and a Set of grants");
+    if (typeof pluginId !== "string" || typeof grants?.has !== "function") {
+      throw new PluginError(ErrorCode.TypeCoercion, "instantiate: options need a string pluginId and a set of grants");
     }
     const needsSink = module.requiredImports.has("cdc-sink");
     if (needsSink && !grants.has("cdc-sink")) {
