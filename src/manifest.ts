@@ -139,7 +139,8 @@ export function parseManifest(json: string): Manifest {
   const id = str(raw, "id", true);
   if (!ID.test(id)) fail("id", `${JSON.stringify(id)} is not reverse-DNS (e.g. "dev.example.my-plugin")`);
   const version = str(raw, "version", true);
-  if (!semver.valid(version)) fail("version", `${JSON.stringify(version)} is not semver (e.g. "1.2.0")`);
+  if (!/^\d/.test(version) || !semver.valid(version))
+    fail("version", `${JSON.stringify(version)} is not semver (e.g. "1.2.0")`);
   const abi = str(raw, "abi", true);
   if (abi.trim() === "" || semver.validRange(abi) === null)
     fail("abi", `${JSON.stringify(abi)} is not a semver range (e.g. "^1.0")`);

@@ -175,7 +175,9 @@ export async function reload(
         name,
         `reload of ${handle.id} failed at ${name}: ${e.message}; ${run.old ? "the old version keeps serving" : "nothing changed"}`,
         {
-          code: e instanceof ReloadError ? e.code : e.code === ErrorCode.Timeout ? ErrorCode.Timeout : ErrorCode.Reload,
+          // Host codes say what went wrong (StaleHandle, Timeout, Trap, InvalidManifest…); a plugin's own
+          // fn-error codes (>= 0x100) mean nothing to the caller of reload, so those become Reload.
+          code: e.code <= 0xff ? e.code : ErrorCode.Reload,
           pluginId: handle.id,
           cause: e,
           report: run.report,

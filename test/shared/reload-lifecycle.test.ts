@@ -28,7 +28,7 @@ describe("reload lifecycle", () => {
     const report = await host.reload(handle, await plugin("crdt-v2"));
     const err = await refused(host.reload(handle, await plugin("crdt-v2")), "validate");
     expect(err.message).to.contain("stale handle");
-    expect(((err as PluginError).cause as PluginError).code).to.equal(ErrorCode.StaleHandle);
+    expect(err.code).to.equal(ErrorCode.StaleHandle);
     // v2 cannot go back to v1 (v1 cannot read v2's format), but reloading v2 itself is fine.
     const again = await host.reload(report.to as typeof handle, await plugin("crdt-v2"));
     expect(again.to?.generation).to.equal(handle.generation + 2);
