@@ -1,7 +1,7 @@
 // Reload lifecycle: racing reloads, stale handles, unload-then-load generations, queued calls during
 // quiesce, drain timeouts with held leases, and instances released over many reloads.
 import { describe, expect, it } from "#test";
-import { ErrorCode, type PluginError, ReloadError } from "../../src/mod.ts";
+import { ErrorCode, ReloadError } from "../../src/mod.ts";
 import { hostWith, plugin, queryTable, refused, rowsOf, vectorTable } from "./reload-util.ts";
 
 describe("reload lifecycle", () => {
