@@ -6,12 +6,15 @@ import {
   Field,
   FixedSizeBinary,
   FixedSizeList,
+  Float32,
   Float64,
   Int32,
+  Int64,
   Schema,
   Table,
   Utf8,
   makeData,
+  makeVector,
   tableFromIPC,
   tableToIPC,
   vectorFromArray,
@@ -264,6 +267,23 @@ describe("Arrow IPC in the guest", () => {
     expect(column(call(() => v1.logicalType.fromLiteral("uuid", schemaOnly))).rows).to.equal(0);
   });
 
+  it("reads Float64, Int64 and FixedSizeList<Float32> record batches (then refuses them by type, not as malformed)", () => {
+    const cases: [Uint8Array, string][] = [
+      [tableToIPC(new Table({ f: vectorFromArray([1.5, null], new Float64()) }), "stream"), "Float64"],
+      [tableToIPC(new Table({ i: vectorFromArray([1n, null, -3n], new Int64()) }), "stream"), "Int64"],
+      [
+        tableToIPC(new Table({ l: vectorFromArray([[1, 2], null], new FixedSizeList(2, new Field("v", new Float32()))) }), "stream"),
+        "FixedSizeList[2]<Float32>",
+      ],
+    ];
+    for (const [ipc, type] of cases) {
+      const err = fnErrorOf(() => v1.logicalType.castFrom("geo.point", ipc));
+      expect(err.code).to.equal(2);
+      expect(err.message).to.not.contain("malformed");
+      expect(err.message).to.contain(`got ${type}`);
+    }
+  });
+
   it("unsupported columns and malformed IPC are code-2 errors that say what was wrong", () => {
     const dict = tableToIPC(new Table({ s: vectorFromArray(["POINT(1 2)"]) }), "stream"); // dictionary-encoded by default
     expect(fnErrorOf(() => v1.logicalType.fromLiteral("geo.point", dict)).message).to.contain("dictionary");
@@ -324,5 +344,3 @@ describe("Arrow IPC in the guest", () => {
     expect(column(call(() => v1.logicalType.fromLiteral("geo.point", ipc))).values).to.deep.equal([[1, 2], null, [3, 4]]);
   });
 });
-
-import { makeVector } from "apache-arrow";
