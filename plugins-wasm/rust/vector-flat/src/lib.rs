@@ -8,6 +8,7 @@ mod format;
 pub mod kernels;
 
 use core::marker::PhantomData;
+use std::collections::BinaryHeap;
 use kernels::Kernel;
 use uni_plugin_sdk::arrow::{self, Column, DataType, Field, RecordBatch, Schema};
 use uni_plugin_sdk::index::{IndexHandle, IndexProvider};
@@ -184,25 +185,22 @@ impl<V: Variant> FlatIndex<V> {
             Some(mask) => (0..n).filter(|&r| arrow::bit(mask, r)).collect(),
             None => (0..n).collect(),
         };
+        let query_rows: Vec<&[f32]> = queries.chunks_exact(self.dim).collect();
         let mut out_query = Vec::new();
         let mut out_id = Vec::new();
         let mut out_distance = Vec::new();
-        let mut scored: Vec<(f32, i64)> = Vec::with_capacity(rows.len());
-        for (qi, q) in queries.chunks_exact(self.dim).enumerate() {
-            scored.clear();
-            let q_norm = kernels::norm_sq(q);
-            self.score(q, q_norm, &rows, &mut scored);
-            let take = k.min(scored.len());
-            let by_distance_then_id = |a: &(f32, i64), b: &(f32, i64)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-            if take > 0 && take < scored.len() {
-                scored.select_nth_unstable_by(take - 1, by_distance_then_id);
-            }
-            scored.truncate(take);
-            scored.sort_unstable_by(by_distance_then_id);
-            for &(d, id) in &scored {
-                out_query.push(qi as i32);
-                out_id.push(id);
-                out_distance.push(d);
+        // Queries go in blocks so that a group of index rows, once loaded,
+        // serves every query of the block while it is still in cache.
+        for (block_no, block) in query_rows.chunks(QUERY_BLOCK).enumerate() {
+            let mut best: Vec<TopK> = block.iter().map(|_| TopK::new(k)).collect();
+            self.score_block(block, &rows, &mut best);
+            for (i, top) in best.into_iter().enumerate() {
+                let qi = (block_no * QUERY_BLOCK + i) as i32;
+                for Candidate(d, id) in top.into_sorted() {
+                    out_query.push(qi);
+                    out_id.push(id);
+                    out_distance.push(d);
+                }
             }
         }
         let batch = RecordBatch::try_new(vec![Column::int32(out_query), Column::int64(out_id), Column::float32(out_distance)])?;
@@ -222,27 +220,80 @@ impl<V: Variant> FlatIndex<V> {
         }
     }
 
-    /// Appends (distance, id) of every row in `rows` to `out`, four rows per
+    /// Offers every row in `rows` to each query's top-k, four rows per
     /// kernel call (the simd128 kernel interleaves them).
-    fn score(&self, q: &[f32], q_norm: f32, rows: &[usize], out: &mut Vec<(f32, i64)>) {
+    fn score_block(&self, queries: &[&[f32]], rows: &[usize], best: &mut [TopK]) {
+        let norms: Vec<f32> = queries.iter().map(|q| kernels::norm_sq(q)).collect();
         let mut groups = rows.chunks_exact(4);
         for g in &mut groups {
             let vs = [self.row(g[0]), self.row(g[1]), self.row(g[2]), self.row(g[3])];
-            let raw = match self.metric {
-                Metric::L2 => kernels::l2_x4(V::KERNEL, q, vs),
-                Metric::Cosine => kernels::dot_x4(V::KERNEL, q, vs),
-            };
-            for k in 0..4 {
-                out.push((self.finish(raw[k], q_norm, g[k]), self.ids[g[k]]));
+            for (qi, q) in queries.iter().enumerate() {
+                let raw = match self.metric {
+                    Metric::L2 => kernels::l2_x4(V::KERNEL, q, vs),
+                    Metric::Cosine => kernels::dot_x4(V::KERNEL, q, vs),
+                };
+                for k in 0..4 {
+                    best[qi].offer(Candidate(self.finish(raw[k], norms[qi], g[k]), self.ids[g[k]]));
+                }
             }
         }
         for &r in groups.remainder() {
-            let raw = match self.metric {
-                Metric::L2 => kernels::l2(V::KERNEL, q, self.row(r)),
-                Metric::Cosine => kernels::dot(V::KERNEL, q, self.row(r)),
-            };
-            out.push((self.finish(raw, q_norm, r), self.ids[r]));
+            for (qi, q) in queries.iter().enumerate() {
+                let raw = match self.metric {
+                    Metric::L2 => kernels::l2(V::KERNEL, q, self.row(r)),
+                    Metric::Cosine => kernels::dot(V::KERNEL, q, self.row(r)),
+                };
+                best[qi].offer(Candidate(self.finish(raw, norms[qi], r), self.ids[r]));
+            }
         }
+    }
+}
+
+/// Queries scored together per pass over the index rows.
+const QUERY_BLOCK: usize = 32;
+
+/// (distance, id), ordered by distance (IEEE total order) then id: the
+/// output order, which makes ties deterministic.
+#[derive(Clone, Copy)]
+struct Candidate(f32, i64);
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == core::cmp::Ordering::Equal
+    }
+}
+impl Eq for Candidate {}
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.0.total_cmp(&other.0).then(self.1.cmp(&other.1))
+    }
+}
+
+/// The k smallest candidates seen so far (a max-heap of size <= k), so
+/// memory stays O(k) per query whatever the index size.
+struct TopK {
+    k: usize,
+    heap: BinaryHeap<Candidate>,
+}
+impl TopK {
+    fn new(k: usize) -> Self {
+        TopK { k, heap: BinaryHeap::with_capacity(k.min(1 << 16)) }
+    }
+    fn offer(&mut self, c: Candidate) {
+        if self.heap.len() < self.k {
+            self.heap.push(c);
+        } else if let Some(mut worst) = self.heap.peek_mut() {
+            if c < *worst {
+                *worst = c;
+            }
+        }
+    }
+    fn into_sorted(self) -> Vec<Candidate> {
+        self.heap.into_sorted_vec()
     }
 }
 
