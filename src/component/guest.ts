@@ -17,7 +17,6 @@ export const POISONED = 1;
 export const DISPOSED = 2;
 
 type Realloc = (oldPtr: number, oldSize: number, align: number, newSize: number) => number;
-type Post = (area: number) => void;
 
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder("utf-8", { fatal: true });
@@ -27,43 +26,29 @@ class AbiViolation extends Error {
   override name = "AbiViolation";
 }
 
-/** What `cabi_post_*` is when the guest omits it (all its results are lent). */
-export const NO_POST: Post = () => {};
-
 export class Guest {
+  /** LIVE, POISONED or DISPOSED. */
   state = LIVE;
   /**
-   * `state === LIVE`, kept as its own field because the hot path reads it on
-   * every call: a plain boolean field stays fast even where module imports
-   * are rewritten into getter accesses (vitest's module runner).
+   * True while calls may enter wasm: LIVE and not inside a host import. The
+   * hot path reads this one boolean field (cheaper than comparing `state` to
+   * an imported constant, which some module runners turn into a getter call).
    */
   live = true;
   /** True while a host import (log, emit) runs: the guest is mid-call, so re-entry is refused. */
   inImport = false;
-
-  /**
-   * Runs a host callback from inside an import. `live` is cleared meanwhile so
-   * that every client call refuses re-entry at no cost to the hot path.
-   */
-  enterImport(): void {
-    this.inImport = true;
-    this.live = false;
-  }
-  leaveImport(): void {
-    this.inImport = false;
-    this.live = this.state === LIVE;
-  }
   /** Why the instance is poisoned, for the message of every later refusal. */
   poisonReason = "";
   private buffer: ArrayBuffer;
   private u8: Uint8Array;
   private dv: DataView;
 
+  // Assigned once in the constructor and never declared as class fields, so
+  // V8 keeps them constant and can inline calls through them.
   declare readonly memory: WebAssembly.Memory;
   declare private readonly realloc: Realloc;
   /** The host ceiling, named in trap messages. */
   declare readonly memoryPagesCeiling: number;
-
   /** Mutable: the host may learn the real id from the manifest after instantiating. */
   declare pluginId: string;
 
@@ -75,6 +60,17 @@ export class Guest {
     this.buffer = memory.buffer;
     this.u8 = new Uint8Array(this.buffer);
     this.dv = new DataView(this.buffer);
+  }
+
+  /** Entering a host callback from inside an import: client calls are refused until it returns. */
+  enterImport(): void {
+    this.inImport = true;
+    this.live = false;
+  }
+
+  leaveImport(): void {
+    this.inImport = false;
+    this.live = this.state === LIVE;
   }
 
   // ------------------------------------------------------------ state
