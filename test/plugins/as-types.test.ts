@@ -59,7 +59,7 @@ function column(ipc: Uint8Array) {
 function plain(v: unknown): unknown {
   if (v === null || v === undefined) return null;
   if (v instanceof Uint8Array) return [...v];
-  if (typeof v === "object" && v !== null && "toArray" in v) return [...(v as { toArray(): ArrayLike<number> }).toArray()];
+  if (typeof v === "object" && v !== null && "toArray" in v) return Array.from((v as { toArray(): ArrayLike<number> }).toArray());
   return v;
 }
 

@@ -12,7 +12,8 @@ import { loadPlugin } from "../../support/fixtures.ts";
 
 // preview2-shim >= 0.25 starts with no preopened directories (toolchain.md):
 // open the file system before jco loads.
-_setPreopens({ "/": "/" });
+// (its published typings disagree with its implementation across builds: call it as documented)
+(_setPreopens as unknown as (preopens: Record<string, string>) => void)({ "/": "/" });
 const { transpile } = await import("@bytecodealliance/jco");
 
 /** A `fn-error` a plugin returned, as a real Error (never "[object Object]"). */
