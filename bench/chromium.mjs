@@ -81,7 +81,9 @@ try {
     console.error(`${failures.length} benchmark(s) failed: ${failures.map((f) => f.id).join(", ")}`);
     status = 1;
   } else {
-    console.log(`bench ${smoke ? "smoke " : ""}ok: ${results.figures.length} figures, ${results.skipped.length} skipped`);
+    console.log(
+      `bench ${smoke ? "smoke " : ""}ok: ${results.figures.length} figures, ${results.skipped.length} skipped`,
+    );
   }
 } finally {
   await browser.close();

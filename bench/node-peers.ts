@@ -28,15 +28,14 @@ export function jcoPeer(componentPath: string): PeerCall {
     async prepare() {
       // preview2-shim >= 0.25 starts with no preopens; jco's own tooling needs one before it loads.
       const { _setPreopens } = await import("@bytecodealliance/preview2-shim/filesystem");
-      _setPreopens({ "/": "/" });
+      (_setPreopens as (preopens: Record<string, string>) => void)({ "/": "/" });
       const { transpile } = await import("@bytecodealliance/jco");
       const bytes = await readFile(componentPath);
-      const { files } = (await transpile(bytes, {
-        name: "vf",
-        instantiation: { tag: "async" },
-        noTypescript: true,
-        quiet: true,
-      })) as { files: Record<string, Uint8Array> | [string, Uint8Array][] };
+      // jco 1.35's runtime takes `{ tag: "async" }` here (its typings say the bare string).
+      const options = { name: "vf", instantiation: { tag: "async" }, noTypescript: true, quiet: true };
+      const { files } = (await transpile(bytes, options as unknown as Parameters<typeof transpile>[1])) as {
+        files: Record<string, Uint8Array> | [string, Uint8Array][];
+      };
       const entries = Array.isArray(files) ? files : Object.entries(files);
       const dir = await mkdtemp(join(tmpdir(), "bench-jco-"));
       const modules = new Map<string, WebAssembly.Module>();
@@ -70,7 +69,8 @@ export function extismPeer(pluginPath: string): PeerCall {
       const wasm = new Uint8Array(await readFile(pluginPath));
       const plugin = await createPlugin({ wasm: [{ data: wasm }] }, { useWasi: false });
       const out = await plugin.call("noop");
-      if (out !== null && out.byteLength !== 0) throw new Error("extism: noop returned output");
+      if (out !== null && (out as unknown as DataView).byteLength !== 0)
+        throw new Error("extism: noop returned output");
       return async (n: number) => {
         for (let i = 0; i < n; i++) await plugin.call("noop");
         return n;

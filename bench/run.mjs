@@ -4,17 +4,55 @@
 // Bundles bench/node.ts (Node 20 runs no TypeScript), then runs it in a child
 // Node with --expose-gc so memory figures can start from a collected heap.
 // Extra arguments: benchmark ids to run only those (e.g. `call-overhead`);
-// `--head` benchmarks the committed tree (HEAD) instead of the working tree.
+// `--head` benchmarks the committed tree (HEAD) instead of the working tree;
+// `--all` then runs Deno (`deno task bench`) and Chromium (bench/chromium.mjs)
+// the same way and regenerates RESULTS.md and chart.png (bench/report.mjs).
 import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { bundle, repoRoot, snapshot } from "./build.mjs";
 
 const args = process.argv.slice(2);
-const root = args.includes("--head") ? await snapshot("HEAD") : repoRoot;
+const all = args.includes("--all");
+const head = args.includes("--head");
+const passOn = args.filter((a) => a !== "--head" && a !== "--all");
+const root = head ? await snapshot("HEAD") : repoRoot;
 const file = await bundle("bench/node.ts", "node", root);
-const child = spawnSync(
-  process.execPath,
-  ["--expose-gc", "--enable-source-maps", file, ...args.filter((a) => a !== "--head")],
+
+function run(cmd, argv, cwd, env = {}) {
+  const child = spawnSync(cmd, argv, { stdio: "inherit", cwd, env: { ...process.env, ...env } });
+  return child.status ?? 1;
+}
+
+let status = run(process.execPath, ["--expose-gc", "--enable-source-maps", file, ...passOn], repoRoot, {
   // Components are read from the tree benchmarked; results are written to the working tree.
-  { stdio: "inherit", cwd: repoRoot, env: { ...process.env, BENCH_REPO_ROOT: root, BENCH_RESULTS_DIR: `${repoRoot}/bench/results` } },
-);
-process.exit(child.status ?? 1);
+  BENCH_REPO_ROOT: root,
+  BENCH_RESULTS_DIR: join(repoRoot, "bench", "results"),
+});
+if (all) {
+  const deno = join(repoRoot, "node_modules", ".bin", "deno");
+  const denoArgs = [
+    "run",
+    "--allow-read=.",
+    "--allow-write=bench/results",
+    "--allow-sys",
+    "--v8-flags=--expose-gc",
+    "bench/deno.ts",
+    ...passOn,
+  ];
+  status ||= run(deno, denoArgs, root);
+  if (root !== repoRoot && !passOn.includes("--smoke")) {
+    // The snapshot wrote its own bench/results/deno.json: bring it home.
+    status ||= run(
+      "cp",
+      [join(root, "bench", "results", "deno.json"), join(repoRoot, "bench", "results", "deno.json")],
+      repoRoot,
+    );
+  }
+  status ||= run(
+    process.execPath,
+    [join(repoRoot, "bench", "chromium.mjs"), ...(head ? ["--head"] : []), ...passOn],
+    repoRoot,
+  );
+  if (!passOn.includes("--smoke")) status ||= run(process.execPath, [join(repoRoot, "bench", "report.mjs")], repoRoot);
+}
+process.exit(status);

@@ -79,7 +79,8 @@ export async function coldLoad(env: BenchEnv): Promise<Figure[]> {
         unit: "ms",
         samples: cold,
         baseline: { name: "WebAssembly.compile + instantiate of the main core module", samples: rawCold },
-        notes: "host.load: SHA-256, component parse + validation, compile, instantiate, manifest, registry; no goal set",
+        notes:
+          "host.load: SHA-256, component parse + validation, compile, instantiate, manifest, registry; no goal set",
       }),
       figure({
         id: `cold.${name}.cached`,

@@ -24,7 +24,8 @@ export class FlatIndexTs {
     readonly vectors: Float32Array,
     readonly dim: number,
   ) {
-    if (vectors.length !== ids.length * dim) throw new RangeError("FlatIndexTs: vectors.length must be ids.length * dim");
+    if (vectors.length !== ids.length * dim)
+      throw new RangeError("FlatIndexTs: vectors.length must be ids.length * dim");
     this.scores = new Float32Array(ids.length);
   }
 

@@ -118,5 +118,6 @@ function sameAnswers(old: IndexHandle, fresh: IndexHandle): void {
   const a = fromIPC(old.probe(query, 5));
   const b = fromIPC(fresh.probe(query, 5));
   const ids = (t: typeof a) => [...(t.getChild("id")?.toArray() ?? [])].join(",");
-  if (a.numRows === 0 || ids(a) !== ids(b)) throw new Error(`handoff: the opened index answers ${ids(b)}, the old one ${ids(a)}`);
+  if (a.numRows === 0 || ids(a) !== ids(b))
+    throw new Error(`handoff: the opened index answers ${ids(b)}, the old one ${ids(a)}`);
 }

@@ -122,6 +122,7 @@ function checkAgainstTs(name: string, storage: Table, want: Float64Array): void 
     const [a, b] = [pair[0] as number, pair[1] as number];
     const lonLat = Math.abs(a - (want[2 * i] as number)) < 1e-9 && Math.abs(b - (want[2 * i + 1] as number)) < 1e-9;
     const latLon = Math.abs(b - (want[2 * i] as number)) < 1e-9 && Math.abs(a - (want[2 * i + 1] as number)) < 1e-9;
-    if (!lonLat && !latLon) throw new Error(`${name}: storage row ${i} is (${a}, ${b}), TS parsed (${want[2 * i]}, ${want[2 * i + 1]})`);
+    if (!lonLat && !latLon)
+      throw new Error(`${name}: storage row ${i} is (${a}, ${b}), TS parsed (${want[2 * i]}, ${want[2 * i + 1]})`);
   }
 }

@@ -130,7 +130,8 @@ function sameHits(name: string, want: FlatHits, got: Table): void {
   }
   let mismatched = 0;
   for (let i = 0; i < ids.length; i++) {
-    const close = Math.abs((dist[i] as number) - (want.distance[i] as number)) <= 1e-4 * Math.max(1, want.distance[i] as number);
+    const close =
+      Math.abs((dist[i] as number) - (want.distance[i] as number)) <= 1e-4 * Math.max(1, want.distance[i] as number);
     if (!close) throw new Error(`${name}: hit ${i} has distance ${dist[i]}, the TS baseline ${want.distance[i]}`);
     if (ids[i] !== want.id[i]) mismatched++;
   }

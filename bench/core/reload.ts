@@ -48,7 +48,11 @@ export async function reloadUnderLoad(env: BenchEnv): Promise<Figure[]> {
   const host = new PluginHost({ onLog: () => {} });
   let plugin: PluginHandle = await host.load(v1);
   const rows = rowsForBytes(1 * MiB, DIM);
-  const idx = await host.createIndex("docs", "vector.flat", indexSource(sequentialIds(rows), randomVectors(rows, DIM, 3), DIM));
+  const idx = await host.createIndex(
+    "docs",
+    "vector.flat",
+    indexSource(sequentialIds(rows), randomVectors(rows, DIM, 3), DIM),
+  );
   const query = toIPC(queryTable(randomVectors(1, DIM, 5), DIM));
   const probe = () => idx.probeIPC(query, 10);
 

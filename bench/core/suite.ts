@@ -77,7 +77,13 @@ function fmt(x: number): string {
   return Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3);
 }
 
-export function describe(f: { name: string; unit: string; value: { median: number }; ratio?: { median: number }; goal?: { text: string; met: boolean } }): string {
+export function describe(f: {
+  name: string;
+  unit: string;
+  value: { median: number };
+  ratio?: { median: number };
+  goal?: { text: string; met: boolean };
+}): string {
   let s = `${f.name}: ${fmt(f.value.median)} ${f.unit}`;
   if (f.ratio) s += `, ratio ${fmt(f.ratio.median)}`;
   if (f.goal) s += ` (goal ${f.goal.text}: ${f.goal.met ? "met" : "NOT met"})`;

@@ -7,13 +7,7 @@
 import type { Goal, Summary } from "./stats.ts";
 
 /** Committed components the benchmarks use (file names in plugins-wasm/dist). */
-export type ComponentName =
-  | "vector-flat-v1"
-  | "vector-flat-v2"
-  | "crdt-v1"
-  | "crdt-v2"
-  | "types-v1"
-  | "types-v2";
+export type ComponentName = "vector-flat-v1" | "vector-flat-v2" | "crdt-v1" | "crdt-v2" | "types-v1" | "types-v2";
 
 /** A peer's trivial call, measured beside the raw core call in the same process. */
 export interface PeerCall {
