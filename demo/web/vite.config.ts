@@ -42,6 +42,9 @@ export default defineConfig({
   server: {
     // src/ lives outside this root; allow the repo, nothing beyond it.
     fs: { strict: true, allow: [repoRoot] },
+    // The end-to-end tests set DEMO_NO_HMR: an edit anywhere under src/ would otherwise reload the page
+    // in the middle of a test.
+    ...(process.env.DEMO_NO_HMR ? { hmr: false, watch: null } : {}),
   },
   optimizeDeps: {
     // Exactly these are pre-bundled, up front: discovering a dependency later makes vite reload the page in

@@ -47,6 +47,7 @@ export default defineConfig({
   webServer: {
     command: `node node_modules/vite/bin/vite.js --config demo/web/vite.config.ts --host 127.0.0.1 --port ${port} --strictPort`,
     cwd: repoRoot,
+    env: { DEMO_NO_HMR: "1" },
     url: `${baseURL}/plugins/index.json`,
     reuseExistingServer: false,
     timeout: 60_000,

@@ -17,7 +17,7 @@ export interface LoadOp {
 }
 
 export interface Sample {
-  /** Seconds since the loop started. */
+  /** Seconds since the loop started, when the call returned. */
   t: number;
   ms: number;
   ok: boolean;
@@ -80,7 +80,8 @@ export class LoadLoop {
     }
     const ms = performance.now() - start;
     if (ms > this.maxMs) this.maxMs = ms;
-    this.samples.push({ t: (start - this.#t0) / 1000, ms, ok });
+    // Stamped at completion: samples then arrive in time order, which the chart's x axis needs.
+    this.samples.push({ t: (start + ms - this.#t0) / 1000, ms, ok });
     if (this.samples.length > this.keepSamples) this.samples.splice(0, this.samples.length - this.keepSamples);
   }
 }
