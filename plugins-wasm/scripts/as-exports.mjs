@@ -118,7 +118,8 @@ export function canonicalizeCore(core, world) {
         let name;
         [module, p] = readName(body, p);
         [name, p] = readName(body, p);
-        if (!allowedImports.has(`${module} ${name}`)) throw new Error(`import ${module}.${name} is not part of ${world}`);
+        if (!allowedImports.has(`${module} ${name}`))
+          throw new Error(`import ${module}.${name} is not part of ${world}`);
         const kind = body[p++];
         if (kind !== 0) throw new Error(`import ${module}.${name} is not a function`);
         [, p] = readU32(body, p);

@@ -29,7 +29,12 @@ export async function compileCore(entry) {
   const stderr = [];
   const { error } = await asc.main([entry, "--baseDir", root, "--outFile", "out.wasm", ...ascFlags], {
     stdout: { write: () => true },
-    stderr: { write: (s) => (stderr.push(String(s)), true) },
+    stderr: {
+      write(s) {
+        stderr.push(String(s));
+        return true;
+      },
+    },
     writeFile(name, contents) {
       if (name.endsWith(".wasm")) binary = contents;
     },

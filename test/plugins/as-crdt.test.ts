@@ -4,7 +4,15 @@
 import { decode, encode } from "@msgpack/msgpack";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "#test";
-import { type CrdtPlugin, type CrdtState, FnError, call, coreInterface, fnErrorOf, instantiateAs } from "./support/as-components.ts";
+import {
+  type CrdtPlugin,
+  type CrdtState,
+  FnError,
+  call,
+  coreInterface,
+  fnErrorOf,
+  instantiateAs,
+} from "./support/as-components.ts";
 
 let v1: CrdtPlugin;
 let v2: CrdtPlugin;
@@ -30,7 +38,10 @@ const anyValue = fc.oneof(
 type Op = unknown[];
 const opsByKind: Record<string, fc.Arbitrary<Op>> = {
   "g-counter": fc.tuple(replica, fc.integer({ min: 1, max: 1000 })),
-  "pn-counter": fc.tuple(replica, fc.integer({ min: -1000, max: 1000 }).filter((d) => d !== 0)),
+  "pn-counter": fc.tuple(
+    replica,
+    fc.integer({ min: -1000, max: 1000 }).filter((d) => d !== 0),
+  ),
   // small timestamps so that ties (broken by replica, then value bytes) are common
   "lww-register": fc.tuple(fc.integer({ min: 0, max: 3 }), replica, anyValue),
   "or-set": fc.oneof(
@@ -46,7 +57,7 @@ function stateOf(plugin: CrdtPlugin, kind: string, ops: Op[]): CrdtState {
   return s;
 }
 const persisted = (plugin: CrdtPlugin, kind: string, ops: Op[]) => call(() => stateOf(plugin, kind, ops).persist());
-const valueOf = (s: CrdtState) => decode(call(() => s.value()));
+const valueIn = (s: CrdtState) => decode(call(() => s.value()));
 
 describe("crdt components: surface", () => {
   it("list the four kinds and a manifest that provides exactly them", () => {
@@ -70,11 +81,9 @@ describe("crdt components: surface", () => {
     const allowed = ["uni:plugin/host-log@1.0.0 log", "[export]uni:plugin/crdt@1.0.0 [resource-new]crdt-state"];
     for (const i of imports) expect(allowed).to.include(i);
     expect(exports).to.include("uni:plugin/crdt@1.0.0#[dtor]crdt-state");
-    expect(exports.filter((e) => !e.startsWith("uni:plugin/crdt@1.0.0#") && !e.startsWith("cabi_post_"))).to.have.members([
-      "memory",
-      "cabi_realloc",
-      "manifest",
-    ]);
+    expect(
+      exports.filter((e) => !e.startsWith("uni:plugin/crdt@1.0.0#") && !e.startsWith("cabi_post_")),
+    ).to.have.members(["memory", "cabi_realloc", "manifest"]);
   });
 
   it("unknown kinds are a plugin error naming the kind", () => {
@@ -89,13 +98,13 @@ describe("crdt components: values against an independent model", () => {
     fc.assert(
       fc.property(fc.array(opsByKind["g-counter"], { maxLength: 12 }), (ops) => {
         const expected = ops.reduce((sum, op) => sum + (op[1] as number), 0);
-        expect(valueOf(stateOf(v1, "g-counter", ops))).to.equal(expected);
+        expect(valueIn(stateOf(v1, "g-counter", ops))).to.equal(expected);
       }),
     );
     fc.assert(
       fc.property(fc.array(opsByKind["pn-counter"], { maxLength: 12 }), (ops) => {
         const expected = ops.reduce((sum, op) => sum + (op[1] as number), 0);
-        expect(valueOf(stateOf(v2, "pn-counter", ops))).to.equal(expected);
+        expect(valueIn(stateOf(v2, "pn-counter", ops))).to.equal(expected);
       }),
     );
     fc.assert(
@@ -109,7 +118,7 @@ describe("crdt components: values against an independent model", () => {
         const live = [...adds].filter(([el, tags]) => [...tags].some((t) => !removed.has(`${el}\u0000${t}`)));
         const utf8 = new TextEncoder();
         const expected = live.map(([el]) => el).sort((x, y) => Buffer.compare(utf8.encode(x), utf8.encode(y)));
-        expect(valueOf(stateOf(v1, "or-set", ops))).to.deep.equal(expected);
+        expect(valueIn(stateOf(v1, "or-set", ops))).to.deep.equal(expected);
       }),
     );
     fc.assert(
@@ -125,7 +134,7 @@ describe("crdt components: values against an independent model", () => {
             if (c > 0) best = op;
           }
         }
-        expect(valueOf(stateOf(v1, "lww-register", ops))).to.deep.equal(best ? best[2] : null);
+        expect(valueIn(stateOf(v1, "lww-register", ops))).to.deep.equal(best ? best[2] : null);
       }),
     );
   });
@@ -147,7 +156,7 @@ describe.each([
           call(() => ab.merge(persisted(p, kind, b)));
           const ba = stateOf(p, kind, b);
           call(() => ba.merge(persisted(p, kind, a)));
-          expect(valueOf(ab)).to.deep.equal(valueOf(ba));
+          expect(valueIn(ab)).to.deep.equal(valueIn(ba));
           expect(call(() => ab.persist())).to.deep.equal(call(() => ba.persist()));
         }),
       );
@@ -164,7 +173,7 @@ describe.each([
           call(() => bc.merge(persisted(p, kind, c)));
           const right = stateOf(p, kind, a);
           call(() => right.merge(call(() => bc.persist())));
-          expect(valueOf(left)).to.deep.equal(valueOf(right));
+          expect(valueIn(left)).to.deep.equal(valueIn(right));
           expect(call(() => left.persist())).to.deep.equal(call(() => right.persist()));
         }),
       );
@@ -178,7 +187,7 @@ describe.each([
           const before = call(() => s.persist());
           call(() => s.merge(before));
           expect(call(() => s.persist())).to.deep.equal(before);
-          expect(valueOf(s)).to.deep.equal(valueOf(stateOf(p, kind, a)));
+          expect(valueIn(s)).to.deep.equal(valueIn(stateOf(p, kind, a)));
         }),
       );
     });
@@ -196,7 +205,7 @@ describe.each([
           const merged = stateOf(p, kind, a);
           call(() => merged.merge(persisted(p, kind, [op])));
           expect(call(() => applied.persist())).to.deep.equal(call(() => merged.persist()));
-          expect(valueOf(applied)).to.deep.equal(valueOf(merged));
+          expect(valueIn(applied)).to.deep.equal(valueIn(merged));
         }),
       );
     });
@@ -208,7 +217,7 @@ describe.each([
           const bytes = persisted(p, kind, a);
           const reopened = call(() => p.crdt.fromPersisted(kind, bytes));
           expect(call(() => reopened.persist())).to.deep.equal(bytes);
-          expect(valueOf(reopened)).to.deep.equal(valueOf(stateOf(p, kind, a)));
+          expect(valueIn(reopened)).to.deep.equal(valueIn(stateOf(p, kind, a)));
         }),
       );
     });
@@ -228,14 +237,14 @@ describe("crdt: persisted formats across versions", () => {
         fc.property(ops, ops, (a, b) => {
           const v1Bytes = persisted(v1, kind, a);
           const reopened = call(() => v2.crdt.fromPersisted(kind, v1Bytes));
-          expect(valueOf(reopened)).to.deep.equal(valueOf(stateOf(v1, kind, a)));
+          expect(valueIn(reopened)).to.deep.equal(valueIn(stateOf(v1, kind, a)));
           expect(call(() => reopened.persist())[0]).to.equal(0xc1); // rewritten in the binary format
 
           const onV2 = stateOf(v2, kind, b);
           call(() => onV2.merge(v1Bytes));
           const onV1 = stateOf(v1, kind, b);
           call(() => onV1.merge(v1Bytes));
-          expect(valueOf(onV2)).to.deep.equal(valueOf(onV1));
+          expect(valueIn(onV2)).to.deep.equal(valueIn(onV1));
         }),
       );
     });
@@ -260,7 +269,9 @@ describe("crdt: persisted formats across versions", () => {
     const a = persisted(v1, "pn-counter", ops);
     const b = persisted(v2, "pn-counter", ops);
     expect(b.length).to.be.lessThan(a.length * 0.75);
-    expect(valueOf(call(() => v2.crdt.fromPersisted("pn-counter", b)))).to.equal(valueOf(call(() => v1.crdt.fromPersisted("pn-counter", a))));
+    expect(valueIn(call(() => v2.crdt.fromPersisted("pn-counter", b)))).to.equal(
+      valueIn(call(() => v1.crdt.fromPersisted("pn-counter", a))),
+    );
   });
 
   it("v1 cannot read v2 bytes and says so", () => {
@@ -297,7 +308,7 @@ describe("crdt: malformed input is an fn-error, never a trap", () => {
     expect(fnErrorOf(() => s.apply(new Uint8Array([0xc1]))).code).to.equal(2);
     expect(fnErrorOf(() => s.apply(new Uint8Array([]))).code).to.equal(2);
     expect(fnErrorOf(() => s.apply(new Uint8Array([0xa2, 0xff, 0xfe]))).message).to.contain("UTF-8");
-    expect(valueOf(s)).to.equal(0);
+    expect(valueIn(s)).to.equal(0);
   });
 
   it("deeply nested and absurd-length MessagePack is refused without allocating", () => {
@@ -305,7 +316,9 @@ describe("crdt: malformed input is an fn-error, never a trap", () => {
     const deep = new Uint8Array(100_000).fill(0x91); // [[[[…
     expect(fnErrorOf(() => s.apply(deep)).code).to.equal(2);
     expect(fnErrorOf(() => s.apply(new Uint8Array([0xdd, 0xff, 0xff, 0xff, 0xff]))).message).to.contain("truncated");
-    expect(fnErrorOf(() => v1.crdt.fromPersisted("or-set", new Uint8Array([0xc6, 0x7f, 0xff, 0xff, 0xff]))).code).to.equal(2);
+    expect(
+      fnErrorOf(() => v1.crdt.fromPersisted("or-set", new Uint8Array([0xc6, 0x7f, 0xff, 0xff, 0xff]))).code,
+    ).to.equal(2);
   });
 
   for (const [name, plugin] of [
@@ -325,10 +338,14 @@ describe("crdt: malformed input is an fn-error, never a trap", () => {
           (kind, rawOps, cut, flip, random) => {
             const p = plugin();
             // valid bytes of some kind (maybe another), then damaged
-            const base = persisted(p, kind, rawOps.filter((op) => isOpOf(kind, op)));
+            const base = persisted(
+              p,
+              kind,
+              rawOps.filter((op) => isOpOf(kind, op)),
+            );
             const truncated = base.subarray(0, cut % (base.length + 1));
             const flipped = base.slice();
-            if (flipped.length) flipped[flip % flipped.length] ^= 1 << flip % 8;
+            if (flipped.length) flipped[flip % flipped.length] ^= 1 << (flip % 8);
             for (const bytes of [truncated, flipped, random]) {
               for (const k of kinds) {
                 try {
@@ -347,7 +364,7 @@ describe("crdt: malformed input is an fn-error, never a trap", () => {
               }
             }
             // and the instance still works afterwards
-            expect(valueOf(stateOf(p, "g-counter", [["a", 1]]))).to.equal(1);
+            expect(valueIn(stateOf(p, "g-counter", [["a", 1]]))).to.equal(1);
           },
         ),
         { numRuns: 60 },

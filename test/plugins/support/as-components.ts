@@ -94,10 +94,10 @@ export async function instantiateAs<T>(name: string, logs: LogLine[] = []): Prom
   };
   const { readFile } = await import("node:fs/promises");
   const hostLog = { log: (level: string, message: string) => logs.push({ level, message }) };
-  return await mod.instantiate(
-    async (file) => await WebAssembly.compile(await readFile(new URL(file, dir))),
-    { "uni:plugin/host-log": hostLog, "uni:plugin/host-log@1.0.0": hostLog },
-  );
+  return await mod.instantiate(async (file) => await WebAssembly.compile(await readFile(new URL(file, dir))), {
+    "uni:plugin/host-log": hostLog,
+    "uni:plugin/host-log@1.0.0": hostLog,
+  });
 }
 
 /** The component's core module imports and exports (docs/abi.md is the contract). */
