@@ -27,15 +27,31 @@ export const components = [
 const fixtures = [["arrow-echo", "arrow-echo.wasm", "index-plugin"]];
 
 function cargoBuild(packages) {
-  const args = ["build", "--offline", "--release", "--target", "wasm32-unknown-unknown", ...packages.flatMap((p) => ["-p", p])];
+  const args = [
+    "build",
+    "--offline",
+    "--release",
+    "--target",
+    "wasm32-unknown-unknown",
+    ...packages.flatMap((p) => ["-p", p]),
+  ];
   // Drop flags from the caller's environment: they would change the bytes
   // (and rebuild std), breaking `check:plugins`.
   const env = { ...process.env, RUSTC: "/usr/bin/rustc", RUSTC_BOOTSTRAP: "1" };
-  for (const key of ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", "CARGO_TARGET_DIR", "RUSTC_WRAPPER"]) delete env[key];
+  for (const key of [
+    "RUSTFLAGS",
+    "CARGO_ENCODED_RUSTFLAGS",
+    "CARGO_BUILD_RUSTFLAGS",
+    "CARGO_TARGET_DIR",
+    "RUSTC_WRAPPER",
+  ])
+    delete env[key];
   return new Promise((resolve, reject) => {
     const child = spawn("/usr/bin/cargo", args, { cwd: workspace, env, stdio: ["ignore", "inherit", "inherit"] });
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`cargo build failed with exit code ${code}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`cargo build failed with exit code ${code}`)),
+    );
   });
 }
 
@@ -55,7 +71,8 @@ export async function build(outDir, options = {}) {
     written.push(file);
   }
   if (withFixtures) {
-    for (const [pkg, file, world] of fixtures) await writeFile(join(fixturesDir, file), await componentFrom(pkg, world));
+    for (const [pkg, file, world] of fixtures)
+      await writeFile(join(fixturesDir, file), await componentFrom(pkg, world));
   }
   return written;
 }

@@ -41,7 +41,10 @@ interface Handle {
   schema(): Uint8Array;
 }
 interface EchoPlugin {
-  index: { build(kind: string, source: Uint8Array, options: string): Handle; open(kind: string, bytes: Uint8Array): Handle };
+  index: {
+    build(kind: string, source: Uint8Array, options: string): Handle;
+    open(kind: string, bytes: Uint8Array): Handle;
+  };
 }
 let echo: EchoPlugin;
 beforeAll(async () => {
@@ -54,7 +57,13 @@ function cells(table: Table): unknown[][] {
     const column = table.getChild(field.name);
     if (!column) throw new Error(`no column ${field.name}`);
     return [...column].map((v) =>
-      v === null ? null : v instanceof Uint8Array ? [...v] : typeof v === "object" && v && "toArray" in v ? [...(v as Iterable<unknown>)] : v,
+      v === null
+        ? null
+        : v instanceof Uint8Array
+          ? [...v]
+          : typeof v === "object" && v && "toArray" in v
+            ? [...(v as Iterable<unknown>)]
+            : v,
     );
   });
 }
@@ -76,7 +85,13 @@ function fslColumn(rows: (number[] | null)[], d: number, elementNulls: number[] 
   const bitmap = new Uint8Array(Math.ceil(rows.length / 8)).fill(0xff);
   for (const r of nullRows) bitmap[r >> 3] &= ~(1 << (r & 7));
   return makeVector(
-    makeData({ type, length: rows.length, child, nullCount: nullRows.length, nullBitmap: nullRows.length ? bitmap : undefined }),
+    makeData({
+      type,
+      length: rows.length,
+      child,
+      nullCount: nullRows.length,
+      nullBitmap: nullRows.length ? bitmap : undefined,
+    }),
   );
 }
 
@@ -84,13 +99,34 @@ function sampleTable(offset: number, rows: number): Table {
   const pick = <T>(f: (i: number) => T, nullEvery: number) =>
     Array.from({ length: rows }, (_, i) => ((i + offset) % nullEvery === 2 ? null : f(i + offset)));
   return new Table({
-    i32: vectorFromArray(pick((i) => i * 3 - 7, 5), new Int32()),
-    i64: vectorFromArray(pick((i) => BigInt(i) * -9007199254740993n, 4), new Int64()),
-    f32: vectorFromArray(pick((i) => Math.fround(i / 3), 6), new Float32()),
-    f64: vectorFromArray(pick((i) => i / 7 - 1e300 * (i % 2), 3), new Float64()),
-    utf8: vectorFromArray(pick((i) => ["", "ä", "日本語", "emoji 🎉", `row ${i}`][i % 5], 7), new Utf8()),
-    bin: vectorFromArray(pick((i) => Uint8Array.from({ length: i % 4 }, (_, j) => (i * 31 + j) & 255), 5), new Binary()),
-    vec: fslColumn(pick((i) => [i, -i, i / 2], 4), 3),
+    i32: vectorFromArray(
+      pick((i) => i * 3 - 7, 5),
+      new Int32(),
+    ),
+    i64: vectorFromArray(
+      pick((i) => BigInt(i) * -9007199254740993n, 4),
+      new Int64(),
+    ),
+    f32: vectorFromArray(
+      pick((i) => Math.fround(i / 3), 6),
+      new Float32(),
+    ),
+    f64: vectorFromArray(
+      pick((i) => i / 7 - 1e300 * (i % 2), 3),
+      new Float64(),
+    ),
+    utf8: vectorFromArray(
+      pick((i) => ["", "ä", "日本語", "emoji 🎉", `row ${i}`][i % 5], 7),
+      new Utf8(),
+    ),
+    bin: vectorFromArray(
+      pick((i) => Uint8Array.from({ length: i % 4 }, (_, j) => (i * 31 + j) & 255), 5),
+      new Binary(),
+    ),
+    vec: fslColumn(
+      pick((i) => [i, -i, i / 2], 4),
+      3,
+    ),
   });
 }
 
@@ -108,7 +144,11 @@ describe("the SDK Arrow IPC reader and writer round-trip apache-arrow streams", 
   });
 
   it("concatenates batches into one", () => {
-    const original = new Table([...sampleTable(3, 4).batches, ...sampleTable(7, 9).batches, ...sampleTable(1, 1).batches]);
+    const original = new Table([
+      ...sampleTable(3, 4).batches,
+      ...sampleTable(7, 9).batches,
+      ...sampleTable(1, 1).batches,
+    ]);
     const handle = echo.index.build("arrow.echo", tableToIPC(sampleTable(0, 1), "stream"), "");
     const back = tableFromIPC(handle.probe(tableToIPC(original, "stream"), 1));
     expect(back.batches.map((b) => b.numRows)).toEqual([14]);
@@ -153,7 +193,15 @@ describe("the SDK Arrow IPC reader refuses what it does not support, by name", (
         /column 'tag' is dictionary-encoded|dictionary/,
       ],
       [
-        new Table({ ints: makeVector(makeData({ type: new FixedSizeList(2, new Field("item", new Int32())), length: 1, child: makeData({ type: new Int32(), length: 2, data: Int32Array.of(1, 2) }) })) }),
+        new Table({
+          ints: makeVector(
+            makeData({
+              type: new FixedSizeList(2, new Field("item", new Int32())),
+              length: 1,
+              child: makeData({ type: new Int32(), length: 2, data: Int32Array.of(1, 2) }),
+            }),
+          ),
+        }),
         /column 'ints' has unsupported type FixedSizeList\[2\]<Int32>/,
       ],
     ];

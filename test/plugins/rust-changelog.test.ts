@@ -5,7 +5,13 @@
  */
 import { Int32, Table, tableToIPC, Utf8, vectorFromArray } from "apache-arrow";
 import { describe, expect, it } from "vitest";
-import { type FnErrorPayload, fnErrorOf, instantiateComponent, type LogLine, recordingHostLog } from "./support/transpile.ts";
+import {
+  type FnErrorPayload,
+  fnErrorOf,
+  instantiateComponent,
+  type LogLine,
+  recordingHostLog,
+} from "./support/transpile.ts";
 
 interface ChangeBatch {
   lsnStart: bigint;
@@ -17,6 +23,7 @@ interface CdcStream {
   deliver(batch: ChangeBatch): void;
   checkpoint(): bigint;
   shutdown(): void;
+  [Symbol.dispose](): void;
 }
 interface CdcPlugin {
   manifest(): string;
@@ -105,6 +112,26 @@ describe("changelog manifest and start", () => {
   });
 });
 
+describe("changelog streams are independent resources", () => {
+  it("two streams keep their own positions; dropping one leaves the other intact", async () => {
+    const { plugin, sink } = await load("v1");
+    const a = plugin.cdc.start("changelog", undefined);
+    const b = plugin.cdc.start("changelog", 100n);
+    a.deliver(batch(0, 2));
+    b.deliver(batch(100, 103));
+    a[Symbol.dispose]();
+    const c = plugin.cdc.start("changelog", 7n); // may reuse a's slot
+    expect(b.checkpoint()).toBe(103n);
+    expect(c.checkpoint()).toBe(7n);
+    b.deliver(batch(103, 104));
+    expect(sink.ranges()).toEqual([
+      [0n, 2n],
+      [100n, 103n],
+      [103n, 104n],
+    ]);
+  });
+});
+
 describe("changelog v1 emits on every delivery", () => {
   it("hands each batch to the sink unchanged and checkpoints its lsn_end", async () => {
     const { plugin, sink } = await load("v1");
@@ -154,8 +181,12 @@ describe("changelog contiguity (v1 and v2)", () => {
     it(`${version}: resumes at from_lsn inclusive`, async () => {
       const { plugin, sink } = await load(version);
       const stream = plugin.cdc.start("changelog", 10n);
-      expect(fnErrorOf(() => stream.deliver(batch(9, 12))).message).toMatch(/expected a batch starting at LSN 10, got 9/);
-      expect(fnErrorOf(() => stream.deliver(batch(11, 12))).message).toMatch(/expected a batch starting at LSN 10, got 11/);
+      expect(fnErrorOf(() => stream.deliver(batch(9, 12))).message).toMatch(
+        /expected a batch starting at LSN 10, got 9/,
+      );
+      expect(fnErrorOf(() => stream.deliver(batch(11, 12))).message).toMatch(
+        /expected a batch starting at LSN 10, got 11/,
+      );
       stream.deliver(batch(10, 12));
       expect(stream.checkpoint()).toBe(12n);
       expect(sink.ranges()).toEqual([[10n, 12n]]);
@@ -165,7 +196,12 @@ describe("changelog contiguity (v1 and v2)", () => {
       const { plugin, sink } = await load(version);
       const stream = plugin.cdc.start("changelog", undefined);
       const good = batch(0, 1).mutations;
-      for (const mutationsBytes of [new Uint8Array(0), Uint8Array.of(1, 2, 3), good.subarray(0, good.length - 20), good.subarray(8)]) {
+      for (const mutationsBytes of [
+        new Uint8Array(0),
+        Uint8Array.of(1, 2, 3),
+        good.subarray(0, good.length - 20),
+        good.subarray(8),
+      ]) {
         const err = fnErrorOf(() => stream.deliver({ ...batch(0, 1), mutations: mutationsBytes }));
         expect(err.code).toBe(2);
         expect(err.message).toMatch(/^mutations: malformed Arrow IPC/);
@@ -183,7 +219,11 @@ describe("changelog sink failures halt the stream", () => {
     const stream = plugin.cdc.start("changelog", 5n);
     stream.deliver(batch(5, 8));
     sink.failWith = { code: 0x1ff, message: "disk full", retryable: true };
-    expect(fnErrorOf(() => stream.deliver(batch(8, 9)))).toEqual({ code: 0x1ff, message: "disk full", retryable: true });
+    expect(fnErrorOf(() => stream.deliver(batch(8, 9)))).toEqual({
+      code: 0x1ff,
+      message: "disk full",
+      retryable: true,
+    });
     sink.failWith = null; // the sink recovering does not un-halt the stream
     const err = fnErrorOf(() => stream.deliver(batch(8, 9)));
     expect(err.code).toBe(HALTED);
@@ -204,7 +244,11 @@ describe("changelog sink failures halt the stream", () => {
     sink.failWith = { code: 0x1fe, message: "sink unavailable", retryable: false };
     sink.failFrom = 2; // the first two emits of the flush succeed
     // The fourth delivery fills the buffer and triggers the flush.
-    expect(fnErrorOf(() => stream.deliver(batch(6, 8)))).toEqual({ code: 0x1fe, message: "sink unavailable", retryable: false });
+    expect(fnErrorOf(() => stream.deliver(batch(6, 8)))).toEqual({
+      code: 0x1fe,
+      message: "sink unavailable",
+      retryable: false,
+    });
     expect(sink.ranges()).toEqual([
       [0n, 2n],
       [2n, 4n],
@@ -239,7 +283,9 @@ describe("changelog v2 buffers up to four batches", () => {
       [1n, 5n],
       [5n, 6n],
     ]);
-    sink.emitted.forEach((e, i) => expect(Buffer.from(e.payload).equals(Buffer.from(delivered[i].mutations))).toBe(true));
+    for (const [i, e] of sink.emitted.entries()) {
+      expect(Buffer.from(e.payload).equals(Buffer.from(delivered[i].mutations))).toBe(true);
+    }
   });
 
   it("flushes when the fourth batch arrives, and on shutdown", async () => {

@@ -7,7 +7,6 @@ import {
   Field,
   FixedSizeList,
   Float32,
-  Int32,
   Int64,
   makeData,
   makeVector,
@@ -60,7 +59,10 @@ function vectorColumn(values: Float32Array, d: number, nullRows: number[] = []) 
   return makeVector(makeData({ type, length: n, child, nullCount: nullRows.length, nullBitmap: bitmap }));
 }
 function sourceIpc(ids: bigint[], values: Float32Array, d: number, nullRows: number[] = []): Uint8Array {
-  return tableToIPC(new Table({ id: makeVector(BigInt64Array.from(ids)), vector: vectorColumn(values, d, nullRows) }), "stream");
+  return tableToIPC(
+    new Table({ id: makeVector(BigInt64Array.from(ids)), vector: vectorColumn(values, d, nullRows) }),
+    "stream",
+  );
 }
 function queryIpc(values: Float32Array, d: number, name = "vector"): Uint8Array {
   return tableToIPC(new Table({ [name]: vectorColumn(values, d) }), "stream");
@@ -113,7 +115,7 @@ function bruteForce(
 }
 function expectSameHits(actual: Hit[], expected: Hit[]) {
   expect(actual.map((h) => [h.query, h.id])).toEqual(expected.map((h) => [h.query, h.id]));
-  actual.forEach((h, i) => expect(h.distance).toBeCloseTo(expected[i].distance, 5));
+  for (const [i, h] of actual.entries()) expect(h.distance).toBeCloseTo(expected[i].distance, 5);
 }
 
 // A data set with duplicate vectors (distance ties broken by id) and a dim
@@ -131,7 +133,11 @@ let v1: IndexPlugin;
 let v2: IndexPlugin;
 let v2i: IndexPlugin;
 beforeAll(async () => {
-  [v1, v2, v2i] = await Promise.all([load("vector-flat-v1.wasm"), load("vector-flat-v2.wasm"), load("vector-flat-v2-incompatible.wasm")]);
+  [v1, v2, v2i] = await Promise.all([
+    load("vector-flat-v1.wasm"),
+    load("vector-flat-v2.wasm"),
+    load("vector-flat-v2-incompatible.wasm"),
+  ]);
 });
 
 describe("vector.flat manifest", () => {
@@ -208,8 +214,14 @@ describe("vector.flat build + probe", () => {
 
   it("reads sources and queries split over several record batches", () => {
     const half = (n / 2) * d;
-    const t1 = new Table({ id: makeVector(BigInt64Array.from(ids.slice(0, n / 2))), vector: vectorColumn(values.slice(0, half), d) });
-    const t2 = new Table({ id: makeVector(BigInt64Array.from(ids.slice(n / 2))), vector: vectorColumn(values.slice(half), d) });
+    const t1 = new Table({
+      id: makeVector(BigInt64Array.from(ids.slice(0, n / 2))),
+      vector: vectorColumn(values.slice(0, half), d),
+    });
+    const t2 = new Table({
+      id: makeVector(BigInt64Array.from(ids.slice(n / 2))),
+      vector: vectorColumn(values.slice(half), d),
+    });
     const source = tableToIPC(new Table([...t1.batches, ...t2.batches]), "stream");
     const q1 = new Table({ vector: vectorColumn(queries.slice(0, 2 * d), d) });
     const q2 = new Table({ vector: vectorColumn(queries.slice(2 * d), d) });
@@ -249,7 +261,10 @@ describe("vector.flat filtered probe", () => {
     for (const plugin of [v1, v2]) {
       const index = plugin.index.build("vector.flat", sourceIpc(ids, values, d), "{}");
       expect(index.supportsFilter()).toBe(true);
-      expectSameHits(hits(index.probeFiltered(queryIpc(queries, d), 8, mask)), bruteForce(ids, values, queries, d, 8, l2, keep));
+      expectSameHits(
+        hits(index.probeFiltered(queryIpc(queries, d), 8, mask)),
+        bruteForce(ids, values, queries, d, 8, l2, keep),
+      );
     }
   });
 
@@ -291,30 +306,51 @@ describe("vector.flat errors are fn-errors, never traps", () => {
     const vec = vectorColumn(values.subarray(0, 4 * d), d);
     const cases: [Uint8Array, number, RegExp][] = [
       [tableToIPC(new Table({ vector: vec }), "stream"), 2, /no column 'id'/],
-      [tableToIPC(new Table({ id: makeVector(Int32Array.of(1, 2, 3, 4)), vector: vec }), "stream"), 2, /column 'id' must be Int64, got Int32/],
+      [
+        tableToIPC(new Table({ id: makeVector(Int32Array.of(1, 2, 3, 4)), vector: vec }), "stream"),
+        2,
+        /column 'id' must be Int64, got Int32/,
+      ],
       [tableToIPC(new Table({ id: makeVector(BigInt64Array.of(1n, 2n, 3n, 4n)) }), "stream"), 2, /no column 'vector'/],
       [
-        tableToIPC(new Table({ id: makeVector(BigInt64Array.of(1n)), vector: vectorFromArray(["x"], new Utf8()) }), "stream"),
+        tableToIPC(
+          new Table({ id: makeVector(BigInt64Array.of(1n)), vector: vectorFromArray(["x"], new Utf8()) }),
+          "stream",
+        ),
         2,
         /column 'vector' must be FixedSizeList<Float32>, got Utf8/,
       ],
       [sourceIpc([1n, 2n, 3n, 4n], values.subarray(0, 4 * d), d, [2]), 3, /column 'vector' row 2 is null/],
-      [sourceIpc([1n, 2n], Float32Array.of(...new Array(d).fill(0), NaN, ...new Array(d - 1).fill(0)), d), 2, /row 1 holds a non-finite value/],
+      [
+        sourceIpc([1n, 2n], Float32Array.of(...new Array(d).fill(0), NaN, ...new Array(d - 1).fill(0)), d),
+        2,
+        /row 1 holds a non-finite value/,
+      ],
     ];
     for (const [source, code, message] of cases) {
       const err = fnErrorOf(() => v1.index.build("vector.flat", source, "{}"));
       expect(err.code).toBe(code);
       expect(err.message).toMatch(message);
     }
-    const nullIds = tableToIPC(new Table({ id: vectorFromArray([1n, null], new Int64()), vector: vectorColumn(values.subarray(0, 2 * d), d) }), "stream");
-    expect(fnErrorOf(() => v1.index.build("vector.flat", nullIds, "{}"))).toMatchObject({ code: 3, message: "column 'id' holds nulls" });
+    const nullIds = tableToIPC(
+      new Table({ id: vectorFromArray([1n, null], new Int64()), vector: vectorColumn(values.subarray(0, 2 * d), d) }),
+      "stream",
+    );
+    expect(fnErrorOf(() => v1.index.build("vector.flat", nullIds, "{}"))).toMatchObject({
+      code: 3,
+      message: "column 'id' holds nulls",
+    });
   });
 
   it("refuses unknown kinds", () => {
     const err = fnErrorOf(() => v1.index.build("vector.hnsw", sourceIpc(ids, values, d), "{}"));
     expect(err.code).toBe(2);
     expect(err.message).toMatch(/unknown index kind 'vector.hnsw'; this plugin provides: vector.flat/);
-    expect(fnErrorOf(() => v1.index.open("vector.hnsw", v1.index.build("vector.flat", sourceIpc(ids, values, d), "{}").persist())).code).toBe(2);
+    expect(
+      fnErrorOf(() =>
+        v1.index.open("vector.hnsw", v1.index.build("vector.flat", sourceIpc(ids, values, d), "{}").persist()),
+      ).code,
+    ).toBe(2);
   });
 
   it("every truncation and random garbage of source and query IPC is a code-2 error", () => {
@@ -370,7 +406,9 @@ describe("vector.flat persist / open across versions", () => {
       const q = queryIpc(queries, d);
       expect(Buffer.from(reopened.probe(q, 12)).equals(Buffer.from(old.probe(q, 12)))).toBe(true);
       const mask = new Uint8Array(n / 8).fill(0x0f);
-      expect(Buffer.from(reopened.probeFiltered(q, 5, mask)).equals(Buffer.from(old.probeFiltered(q, 5, mask)))).toBe(true);
+      expect(Buffer.from(reopened.probeFiltered(q, 5, mask)).equals(Buffer.from(old.probeFiltered(q, 5, mask)))).toBe(
+        true,
+      );
       // v2 keeps writing format 1, so a rollback to v1 opens it too.
       const back = v1.index.open("vector.flat", reopened.persist());
       expect(Buffer.from(back.probe(q, 12)).equals(Buffer.from(old.probe(q, 12)))).toBe(true);
@@ -378,10 +416,17 @@ describe("vector.flat persist / open across versions", () => {
   });
 
   it("the persisted bytes follow the documented format 1 layout", () => {
-    const bytes = v1.index.build("vector.flat", sourceIpc([5n, -6n], values.subarray(0, 2 * d), d), '{"metric":"cosine"}').persist();
+    const bytes = v1.index
+      .build("vector.flat", sourceIpc([5n, -6n], values.subarray(0, 2 * d), d), '{"metric":"cosine"}')
+      .persist();
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     expect(new TextDecoder().decode(bytes.subarray(0, 8))).toBe("UNIVFLAT");
-    expect([view.getUint32(8, true), bytes[12], view.getUint32(16, true), view.getBigUint64(20, true)]).toEqual([1, 1, d, 2n]);
+    expect([view.getUint32(8, true), bytes[12], view.getUint32(16, true), view.getBigUint64(20, true)]).toEqual([
+      1,
+      1,
+      d,
+      2n,
+    ]);
     expect([view.getBigInt64(28, true), view.getBigInt64(36, true)]).toEqual([5n, -6n]);
     expect(view.getFloat32(44, true)).toBe(values[0]);
     expect(bytes.length).toBe(28 + 2 * 8 + 2 * d * 4);
@@ -396,7 +441,9 @@ describe("vector.flat persist / open across versions", () => {
     const bytes = own.persist();
     expect(new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true)).toBe(3);
     const q = queryIpc(queries, d);
-    expect(Buffer.from(v2i.index.open("vector.flat", bytes).probe(q, 4)).equals(Buffer.from(own.probe(q, 4)))).toBe(true);
+    expect(Buffer.from(v2i.index.open("vector.flat", bytes).probe(q, 4)).equals(Buffer.from(own.probe(q, 4)))).toBe(
+      true,
+    );
     expect(fnErrorOf(() => v1.index.open("vector.flat", bytes)).message).toMatch(/persisted format 3 is not supported/);
     const corrupted = bytes.slice();
     corrupted[40] ^= 1;
@@ -404,14 +451,18 @@ describe("vector.flat persist / open across versions", () => {
   });
 
   it("truncated, extended, random and foreign bytes are code-2 errors", () => {
-    const good = v1.index.build("vector.flat", sourceIpc(ids.slice(0, 9), values.subarray(0, 9 * d), d), "{}").persist();
+    const good = v1.index
+      .build("vector.flat", sourceIpc(ids.slice(0, 9), values.subarray(0, 9 * d), d), "{}")
+      .persist();
     for (let len = 0; len < good.length; len++) {
       expect(fnErrorOf(() => v1.index.open("vector.flat", good.subarray(0, len))).code).toBe(2);
       expect(fnErrorOf(() => v2.index.open("vector.flat", good.subarray(0, len))).code).toBe(2);
     }
     const longer = new Uint8Array(good.length + 4);
     longer.set(good);
-    expect(fnErrorOf(() => v1.index.open("vector.flat", longer)).message).toMatch(/does not match 9 rows of dimension 13/);
+    expect(fnErrorOf(() => v1.index.open("vector.flat", longer)).message).toMatch(
+      /does not match 9 rows of dimension 13/,
+    );
     const huge = good.slice();
     new DataView(huge.buffer).setBigUint64(20, 0xffffffffffffn, true); // n that would overflow
     expect(fnErrorOf(() => v1.index.open("vector.flat", huge)).code).toBe(2);

@@ -11,8 +11,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { _setPreopens } from "@bytecodealliance/preview2-shim/filesystem";
 
 // preview2-shim >= 0.25 starts with no preopened directories; jco's own wasm
-// tooling needs one before it is imported.
-_setPreopens({ "/": "/" });
+// tooling needs one before it is imported. (The package's types describe its
+// browser build; under Node the call takes host paths.)
+(_setPreopens as unknown as (preopens: Record<string, string>) => void)({ "/": "/" });
 const { transpile } = await import("@bytecodealliance/jco");
 
 /** plugins-wasm/dist, where the committed components live. */
@@ -40,7 +41,7 @@ async function transpileFile(file: string): Promise<Transpiled> {
   const name = (file.split("/").pop() ?? file).replace(/\.wasm$/, "").replace(/[^a-zA-Z0-9]/g, "_");
   const { files } = (await transpile(bytes, {
     name,
-    instantiation: { tag: "async" },
+    instantiation: "async",
     noTypescript: true,
     quiet: true,
   })) as { files: Record<string, Uint8Array> | [string, Uint8Array][] };
@@ -48,7 +49,7 @@ async function transpileFile(file: string): Promise<Transpiled> {
   const dir = await mkdtemp(join(tmpdir(), `jco-${name}-`));
   const modules = new Map<string, WebAssembly.Module>();
   for (const [path, content] of entries) {
-    if (path.endsWith(".wasm")) modules.set(path, await WebAssembly.compile(content));
+    if (path.endsWith(".wasm")) modules.set(path, await WebAssembly.compile(content as Uint8Array<ArrayBuffer>));
     const target = join(dir, path);
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, content);
@@ -99,7 +100,8 @@ export function fnErrorOf(call: () => unknown): FnErrorPayload {
     result = call();
   } catch (err) {
     const payload = (err as { payload?: unknown }).payload;
-    if (payload && typeof payload === "object" && "code" in payload && "message" in payload) return payload as FnErrorPayload;
+    if (payload && typeof payload === "object" && "code" in payload && "message" in payload)
+      return payload as FnErrorPayload;
     throw new Error(`expected a fn-error, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
   }
   throw new Error(`expected a fn-error, but the call returned ${String(result)}`);

@@ -112,8 +112,7 @@ pub fn decode(bytes: &[u8], accepted: &[u32]) -> Result<Decoded, FnError> {
     }
     let ids_end = HEADER + 8 * n;
     let ids: Vec<i64> = bytes[HEADER..ids_end].chunks_exact(8).map(|c| i64::from_le_bytes(le(c, 0))).collect();
-    let vectors: Vec<f32> =
-        bytes[ids_end..ids_end + 4 * n * dim].chunks_exact(4).map(|c| f32::from_le_bytes(le(c, 0))).collect();
+    let vectors: Vec<f32> = bytes[ids_end..ids_end + 4 * n * dim].chunks_exact(4).map(|c| f32::from_le_bytes(le(c, 0))).collect();
     if let Some(i) = vectors.iter().position(|v| !v.is_finite()) {
         return Err(bad(format!("row {} holds a non-finite value", i / dim)));
     }

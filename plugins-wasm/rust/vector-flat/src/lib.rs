@@ -8,8 +8,8 @@ mod format;
 pub mod kernels;
 
 use core::marker::PhantomData;
-use std::collections::BinaryHeap;
 use kernels::Kernel;
+use std::collections::BinaryHeap;
 use uni_plugin_sdk::arrow::{self, Column, DataType, Field, RecordBatch, Schema};
 use uni_plugin_sdk::index::{IndexHandle, IndexProvider};
 use uni_plugin_sdk::json::Json;

@@ -88,10 +88,7 @@ pub mod glue {
             let output = output.str("output")?;
             let outputs = P::outputs();
             if !outputs.iter().any(|o| o == output) {
-                return Err(FnError::malformed(format!(
-                    "unknown CDC output '{output}'; this plugin provides: {}",
-                    outputs.join(", ")
-                )));
+                return Err(FnError::malformed(format!("unknown CDC output '{output}'; this plugin provides: {}", outputs.join(", "))));
             }
             P::start(output, if from_is_some != 0 { Some(from_lsn as u64) } else { None })
         })();
@@ -107,12 +104,7 @@ pub mod glue {
         commit_micros: i64,
     ) -> *mut u8 {
         let mutations = unsafe { ArgBytes::new(mutations.0, mutations.1) };
-        let batch = ChangeBatch {
-            lsn_start: lsn_start as u64,
-            lsn_end: lsn_end as u64,
-            mutations: mutations.bytes(),
-            commit_micros,
-        };
+        let batch = ChangeBatch { lsn_start: lsn_start as u64, lsn_end: lsn_end as u64, mutations: mutations.bytes(), commit_micros };
         rt::ret_result_unit(table.with(rep, |s| s.deliver(batch)))
     }
 

@@ -93,13 +93,7 @@ pub mod glue {
         table.with(rep, |h| Ok(h.supports_filter())).unwrap_or(false) as i32
     }
 
-    pub unsafe fn probe_filtered<H: IndexHandle>(
-        table: &Resources<H>,
-        rep: i32,
-        query: (i32, i32),
-        k: i32,
-        mask: (i32, i32),
-    ) -> *mut u8 {
+    pub unsafe fn probe_filtered<H: IndexHandle>(table: &Resources<H>, rep: i32, query: (i32, i32), k: i32, mask: (i32, i32)) -> *mut u8 {
         let (query, mask) = unsafe { (ArgBytes::new(query.0, query.1), ArgBytes::new(mask.0, mask.1)) };
         rt::ret_result_bytes(table.with(rep, |h| h.probe_filtered(query.bytes(), k as u32, mask.bytes())))
     }

@@ -148,7 +148,10 @@ pub(crate) enum Obj {
     String(String),
     Tables(Vec<Obj>),
     /// A vector of structs whose elements need 8-byte alignment.
-    Structs { count: usize, bytes: Vec<u8> },
+    Structs {
+        count: usize,
+        bytes: Vec<u8>,
+    },
 }
 
 pub(crate) enum Val {

@@ -25,7 +25,11 @@ pub enum DataType {
     Utf8,
     Binary,
     /// `FixedSizeList[size]<Float32>`; the child field keeps its name and nullability.
-    FixedSizeListF32 { size: usize, item_name: String, item_nullable: bool },
+    FixedSizeListF32 {
+        size: usize,
+        item_name: String,
+        item_nullable: bool,
+    },
 }
 
 impl DataType {
@@ -83,10 +87,20 @@ pub enum ColumnData {
     Float32(Vec<f32>),
     Float64(Vec<f64>),
     /// `offsets` has rows + 1 entries, non-decreasing; data is valid UTF-8 per value.
-    Utf8 { offsets: Vec<i32>, data: Vec<u8> },
-    Binary { offsets: Vec<i32>, data: Vec<u8> },
+    Utf8 {
+        offsets: Vec<i32>,
+        data: Vec<u8>,
+    },
+    Binary {
+        offsets: Vec<i32>,
+        data: Vec<u8>,
+    },
     /// `values` has rows * size entries; `value_validity` covers them.
-    FixedSizeListF32 { size: usize, values: Vec<f32>, value_validity: Option<Vec<u8>> },
+    FixedSizeListF32 {
+        size: usize,
+        values: Vec<f32>,
+        value_validity: Option<Vec<u8>>,
+    },
 }
 
 /// A column: values plus an optional LSB-first validity bitmap (bit set = valid).
@@ -218,10 +232,18 @@ fn concat_column(data_type: &DataType, parts: &[&Column]) -> Result<Column, FnEr
     };
     let mismatch = || FnError::malformed("record batch columns do not match the schema");
     let data = match data_type {
-        DataType::Int32 => ColumnData::Int32(gather(parts, |d| if let ColumnData::Int32(v) = d { Some(v) } else { None }).ok_or_else(mismatch)?),
-        DataType::Int64 => ColumnData::Int64(gather(parts, |d| if let ColumnData::Int64(v) = d { Some(v) } else { None }).ok_or_else(mismatch)?),
-        DataType::Float32 => ColumnData::Float32(gather(parts, |d| if let ColumnData::Float32(v) = d { Some(v) } else { None }).ok_or_else(mismatch)?),
-        DataType::Float64 => ColumnData::Float64(gather(parts, |d| if let ColumnData::Float64(v) = d { Some(v) } else { None }).ok_or_else(mismatch)?),
+        DataType::Int32 => {
+            ColumnData::Int32(gather(parts, |d| if let ColumnData::Int32(v) = d { Some(v) } else { None }).ok_or_else(mismatch)?)
+        }
+        DataType::Int64 => {
+            ColumnData::Int64(gather(parts, |d| if let ColumnData::Int64(v) = d { Some(v) } else { None }).ok_or_else(mismatch)?)
+        }
+        DataType::Float32 => {
+            ColumnData::Float32(gather(parts, |d| if let ColumnData::Float32(v) = d { Some(v) } else { None }).ok_or_else(mismatch)?)
+        }
+        DataType::Float64 => {
+            ColumnData::Float64(gather(parts, |d| if let ColumnData::Float64(v) = d { Some(v) } else { None }).ok_or_else(mismatch)?)
+        }
         DataType::Utf8 | DataType::Binary => {
             let mut values: Vec<&[u8]> = Vec::with_capacity(total);
             for c in parts {

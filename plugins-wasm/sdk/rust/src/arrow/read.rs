@@ -34,9 +34,10 @@ pub fn read_stream(bytes: &[u8]) -> Result<(Schema, Vec<RecordBatch>), FnError> 
         if len == 0 {
             break; // end-of-stream marker
         }
-        let meta_end = pos.checked_add(len as usize).filter(|&e| e <= bytes.len()).ok_or_else(|| {
-            bad(format!("message metadata of {len} bytes at byte {pos} runs past the end ({} bytes)", bytes.len()))
-        })?;
+        let meta_end = pos
+            .checked_add(len as usize)
+            .filter(|&e| e <= bytes.len())
+            .ok_or_else(|| bad(format!("message metadata of {len} bytes at byte {pos} runs past the end ({} bytes)", bytes.len())))?;
         let meta = &bytes[pos..meta_end];
         pos = meta_end;
         let message = Table::root(meta)?;

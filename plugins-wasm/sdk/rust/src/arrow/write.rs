@@ -11,11 +11,7 @@ pub fn write_stream(schema: &Schema, batches: &[RecordBatch]) -> Result<Vec<u8>,
     write_message(&mut out, 1, schema_obj(schema), &[]);
     for batch in batches {
         if batch.columns.len() != schema.fields.len() {
-            return Err(FnError::malformed(format!(
-                "batch has {} columns, schema {}",
-                batch.columns.len(),
-                schema.fields.len()
-            )));
+            return Err(FnError::malformed(format!("batch has {} columns, schema {}", batch.columns.len(), schema.fields.len())));
         }
         let mut body = Body::default();
         for (field, column) in schema.fields.iter().zip(&batch.columns) {
@@ -36,12 +32,8 @@ pub fn write_stream(schema: &Schema, batches: &[RecordBatch]) -> Result<Vec<u8>,
 }
 
 fn write_message(out: &mut Vec<u8>, header_type: u8, header: Obj, body: &[u8]) {
-    let message = Obj::Table(vec![
-        (0, Val::I16(METADATA_V5)),
-        (1, Val::U8(header_type)),
-        (2, Val::Off(header)),
-        (3, Val::I64(body.len() as i64)),
-    ]);
+    let message =
+        Obj::Table(vec![(0, Val::I16(METADATA_V5)), (1, Val::U8(header_type)), (2, Val::Off(header)), (3, Val::I64(body.len() as i64))]);
     let meta = serialize(&message); // already a multiple of 8 bytes
     out.extend_from_slice(&0xFFFF_FFFFu32.to_le_bytes());
     out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
@@ -61,11 +53,9 @@ fn field_obj(field: &Field) -> Obj {
         DataType::Float64 => (3, Obj::Table(vec![(0, Val::I16(2))]), vec![]),
         DataType::Binary => (4, Obj::Table(vec![]), vec![]),
         DataType::Utf8 => (5, Obj::Table(vec![]), vec![]),
-        DataType::FixedSizeListF32 { size, item_name, item_nullable } => (
-            16,
-            Obj::Table(vec![(0, Val::I32(*size as i32))]),
-            vec![field_obj(&Field::new(item_name, DataType::Float32, *item_nullable))],
-        ),
+        DataType::FixedSizeListF32 { size, item_name, item_nullable } => {
+            (16, Obj::Table(vec![(0, Val::I32(*size as i32))]), vec![field_obj(&Field::new(item_name, DataType::Float32, *item_nullable))])
+        }
     };
     Obj::Table(vec![
         (0, Val::Off(Obj::String(field.name.clone()))),
