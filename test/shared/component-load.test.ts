@@ -1,7 +1,8 @@
 // Loading: the binary reader, world validation, the memory ceiling and the compile cache.
+import fc from "fast-check";
 import { describe, expect, it } from "#test";
 import { ComponentModule } from "../../src/component/mod.ts";
-import { ErrorCode, LoadError, type PluginError } from "../../src/errors.ts";
+import { ErrorCode, LoadError, PluginError } from "../../src/errors.ts";
 import { loadFixture } from "../support/fixtures.ts";
 
 async function compileError(bytes: Uint8Array, ceiling?: number): Promise<PluginError> {
@@ -101,5 +102,29 @@ describe("ComponentModule.compile", () => {
     expect(other).not.to.equal(first);
     expect(other.hash).to.equal(first.hash);
     expect(ComponentModule.compileCount).to.equal(before + 1);
+  });
+
+  it("answers corrupted bytes with a module or a LoadError, never anything else", async () => {
+    const bytes = await loadFixture("index-echo");
+    const corruption = fc.array(fc.tuple(fc.nat({ max: bytes.length - 1 }), fc.integer({ min: 0, max: 255 })), {
+      minLength: 1,
+      maxLength: 4,
+    });
+    await fc.assert(
+      fc.asyncProperty(corruption, fc.nat({ max: bytes.length }), async (writes, cut) => {
+        const mutated = bytes.slice(0, Math.max(cut, 8));
+        for (const [at, value] of writes) if (at < mutated.length) mutated[at] = value;
+        try {
+          await ComponentModule.compile(mutated);
+        } catch (err) {
+          expect(err).to.be.instanceOf(PluginError);
+          expect([ErrorCode.InvalidComponent, ErrorCode.WrongWorld, ErrorCode.ResourceLimit]).to.include(
+            (err as PluginError).code,
+          );
+          expect((err as PluginError).message).not.to.contain("[object Object]");
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 });
