@@ -61,10 +61,8 @@ const env: BenchEnv = {
       return undefined;
     }
   },
-  heapBytes: () => {
-    const m = Deno.memoryUsage();
-    return m.heapUsed + m.external;
-  },
+  // JS heap only: `external` includes wasm linear memory, whose growth is measured apart.
+  heapBytes: () => Deno.memoryUsage().heapUsed,
   gc: () => gc?.(),
   log: (line) => console.log(line),
 };

@@ -38,10 +38,8 @@ const env: BenchEnv = {
       return undefined;
     }
   },
-  heapBytes: () => {
-    const m = process.memoryUsage();
-    return m.heapUsed + m.external;
-  },
+  // JS heap only: Node counts wasm linear memory under `external`/`arrayBuffers`, and that growth is measured apart.
+  heapBytes: () => process.memoryUsage().heapUsed,
   gc: () => gc?.(),
   peers: [
     jcoPeer(join(dist, "vector-flat-v1.wasm")),

@@ -25,7 +25,7 @@ export interface BenchEnv {
   smoke: boolean;
   /** The bytes of `plugins-wasm/dist/<name>.wasm`, or undefined when that component is not built yet. */
   component(name: ComponentName): Promise<Uint8Array | undefined>;
-  /** JS heap (and, where the runtime says, external/ArrayBuffer) bytes in use right now. */
+  /** JS heap bytes in use right now (not wasm linear memory: handoff measures that growth itself). */
   heapBytes(): number;
   /** Forces a GC when the runtime allows it (Node --expose-gc, Deno --v8-flags); else a no-op. */
   gc(): void;
