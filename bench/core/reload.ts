@@ -129,10 +129,11 @@ export async function reloadUnderLoad(env: BenchEnv): Promise<Figure[]> {
     figure({
       id: "reload.failed",
       group: "3. reload under load",
-      name: `failed probes (of ${queries} issued across all rounds)`,
+      name: "failed probes during reloads (all rounds)",
       unit: "queries",
       samples: [failed],
       goal: { op: "<=", value: 0, of: "queries" },
+      notes: `${failed} of ${queries} probes issued failed`,
     }),
     figure({
       id: "reload.latency",
