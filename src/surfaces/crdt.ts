@@ -10,6 +10,7 @@ import type { ResourceTable } from "../component/resources.ts";
 import { PluginCallError } from "../errors.ts";
 import {
   checkBytes,
+  refuseAsync,
   checkString,
   coreFn,
   type Post,
@@ -220,7 +221,7 @@ export class CrdtState {
       throw g.trap(e, "crdt-state.persist");
     }
     try {
-      return use(view as Uint8Array);
+      return refuseAsync(g, use(view as Uint8Array), "crdt-state.persistLent");
     } finally {
       if (g.live) {
         try {

@@ -12,6 +12,7 @@ import type { ResourceTable } from "../component/resources.ts";
 import { PluginCallError } from "../errors.ts";
 import {
   checkBytes,
+  refuseAsync,
   checkString,
   checkU32,
   coreFn,
@@ -263,7 +264,7 @@ export class IndexHandle {
       throw g.trap(e, "index-handle.persist");
     }
     try {
-      return use(view as Uint8Array);
+      return refuseAsync(g, use(view as Uint8Array), "index-handle.persistLent");
     } finally {
       if (g.live) {
         try {

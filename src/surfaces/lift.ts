@@ -70,6 +70,21 @@ export function checkS64(g: Guest, value: unknown, what: string): bigint {
   return value;
 }
 
+/**
+ * A lent view dies when the lending call's post-return runs, right after the
+ * callback returns; an async callback would read freed memory later.
+ */
+export function refuseAsync<T>(g: Guest, value: T, what: string): T {
+  if (typeof (value as { then?: unknown } | null)?.then === "function") {
+    throw new PluginError(
+      ErrorCode.TypeCoercion,
+      `${what}: the callback returned a promise; a lent view is only valid synchronously, inside the callback`,
+      { pluginId: g.pluginId },
+    );
+  }
+  return value;
+}
+
 // -------------------------------------------------------------- lifting; call inside the trap handler
 
 /** `result<list<u8>, fn-error>` → bytes (copied) or the plugin's error. */

@@ -195,6 +195,15 @@ describe("ComponentInstance", () => {
     expect([...handle.persist()]).to.deep.equal([5]);
   });
 
+  it("refuses an async lent callback: the view would outlive the call", async () => {
+    const { instance, index } = await echo();
+    const handle = index.build("echo", bytes(5));
+    const err = thrown(() => handle.persistLent(async (view) => view.length));
+    expect(err.code).to.equal(ErrorCode.TypeCoercion);
+    expect(err.message).to.contain("promise");
+    expect(instance.poisoned).to.equal(false);
+  });
+
   it("enforces the host memory ceiling: growth past it fails, memory never exceeds it", async () => {
     const ceiling = 2;
     const { instance, index } = await echo(ceiling);
