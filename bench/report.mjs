@@ -59,7 +59,16 @@ for (const id of [...new Set(runs.flatMap((r) => r.figures.filter((f) => f.goal)
   glance += `| ${cell(first.name)} | ${first.goal.text} | ${cells.join(" | ")} |\n`;
 }
 md += `\n## Goals at a glance (medians)\n\n${glance}`;
-await writeFile(join(dir, "goals.md.tmp"), glance);
+// Keep the goals table in bench/README.md current (between its goals:begin/end markers).
+const readme = join(repoRoot, "bench", "README.md");
+if (existsSync(readme)) {
+  const text = await readFile(readme, "utf8");
+  const updated = text.replace(
+    /<!-- goals:begin -->[\s\S]*<!-- goals:end -->/,
+    `<!-- goals:begin -->\n${glance}<!-- goals:end -->`,
+  );
+  if (updated !== text) await writeFile(readme, updated);
+}
 const groups = [...new Set(runs.flatMap((r) => r.figures.map((f) => f.group)))].sort();
 for (const group of groups) {
   md += `\n## ${group}\n\n| figure | runtime | value | baseline | ratio | goal | met |\n|---|---|---|---|---|---|---|\n`;
