@@ -54,6 +54,8 @@ export class ComponentModule {
         "invalid component: expected the component's bytes as a Uint8Array",
       );
     }
+    // crypto.subtle and WebAssembly.compile refuse views of a SharedArrayBuffer: take a private copy.
+    if (!(bytes.buffer instanceof ArrayBuffer)) bytes = bytes.slice();
     const ceiling = options.memoryPagesCeiling ?? DEFAULT_MEMORY_PAGES_CEILING;
     if (!Number.isInteger(ceiling) || ceiling < 1 || ceiling > 65536) {
       throw new LoadError(

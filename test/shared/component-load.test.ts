@@ -31,6 +31,16 @@ describe("ComponentModule.compile", () => {
     expect(module.requiredImports.has("cdc-sink")).to.equal(true);
   });
 
+  it("accepts component bytes in a SharedArrayBuffer (where one can exist)", async () => {
+    // A page that is not cross-origin isolated has no SharedArrayBuffer, so no such input either.
+    const Shared = (globalThis as { SharedArrayBuffer?: typeof SharedArrayBuffer }).SharedArrayBuffer;
+    if (Shared === undefined) return;
+    const bytes = await loadFixture("index-echo");
+    const shared = new Uint8Array(new Shared(bytes.length));
+    shared.set(bytes);
+    expect([...(await ComponentModule.compile(shared)).surfaces]).to.deep.equal(["index"]);
+  });
+
   it("refuses garbage as InvalidComponent", async () => {
     const err = await compileError(await loadFixture("garbage"));
     expect(err.code).to.equal(ErrorCode.InvalidComponent);
