@@ -149,6 +149,25 @@ describe("ComponentInstance", () => {
     expect(instance.poisoned).to.equal(false);
   });
 
+  it("links [resource-rep] and [resource-drop]: a guest dropping its own handle runs the destructor", async () => {
+    const module = await ComponentModule.compile(await loadFixture("index-intrinsics"));
+    const logs: string[] = [];
+    const instance = await ComponentInstance.instantiate(module, {
+      pluginId: "test.intrinsics",
+      grants: new Set(),
+      log: (level, message) => logs.push(`${level}:${message}`),
+    });
+    const index = instance.index as NonNullable<ComponentInstance["index"]>;
+    // build creates reps 1 and 2, checks [resource-rep] for both (it traps otherwise), drops 1 itself.
+    const handle = index.build("intrinsics", bytes());
+    expect(logs).to.deep.equal(["debug:dropped 1"]);
+    expect(instance.liveHandles().index).to.equal(1);
+    handle.drop();
+    expect(logs).to.deep.equal(["debug:dropped 1", "debug:dropped 2"]);
+    expect(instance.liveHandles().index).to.equal(0);
+    expect(instance.poisoned).to.equal(false);
+  });
+
   it("dispose drops every live resource and refuses later calls with Disposed", async () => {
     const { instance, index, logs } = await echo();
     const a = index.build("echo", bytes(1));
