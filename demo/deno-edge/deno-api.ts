@@ -70,9 +70,19 @@ export interface DenoApi {
   addSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
   Command: new (
     command: string,
-    options: { args: string[]; cwd?: string; stdout?: "piped" | "null"; stderr?: "piped" | "null" | "inherit"; env?: Record<string, string> },
+    options: {
+      args: string[];
+      cwd?: string;
+      stdout?: "piped" | "null";
+      stderr?: "piped" | "null" | "inherit";
+      env?: Record<string, string>;
+    },
   ) => { spawn(): ChildProcess };
-  test(name: string, options: { sanitizeResources?: boolean; sanitizeOps?: boolean }, fn: (t: TestContext) => Promise<void>): void;
+  test(
+    name: string,
+    options: { sanitizeResources?: boolean; sanitizeOps?: boolean },
+    fn: (t: TestContext) => Promise<void>,
+  ): void;
 }
 
 export interface TestContext {

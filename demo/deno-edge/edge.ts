@@ -34,6 +34,7 @@ interface Sink {
 export class EdgeService {
   readonly metrics = new Metrics();
   readonly #sinks = new Map<string, Sink>();
+  readonly #attaching = new Map<string, Promise<LiveCdc>>();
   readonly #started = Date.now();
 
   constructor(
@@ -141,11 +142,13 @@ export class EdgeService {
     if (a === "plugins") {
       if (is("GET", 1)) return { route: "plugins.list", run: async () => json(this.host.plugins().map(describe)) };
       if (is("POST", 1)) return { route: "plugins.upload", run: (req) => this.#upload(req) };
-      if (is("POST", 3) && c === "reload") return { route: "plugins.reload", run: (req) => this.#reload(req, b as string) };
+      if (is("POST", 3) && c === "reload")
+        return { route: "plugins.reload", run: (req) => this.#reload(req, b as string) };
     }
     if (a === "indexes") {
       if (is("POST", 2)) return { route: "indexes.build", run: (req) => this.#buildIndex(req, b as string) };
-      if (is("POST", 3) && c === "search") return { route: "indexes.search", run: (req) => this.#search(req, b as string) };
+      if (is("POST", 3) && c === "search")
+        return { route: "indexes.search", run: (req) => this.#search(req, b as string) };
     }
     if (a === "crdts") {
       if (is("POST", 2)) return { route: "crdts.apply", run: (req) => this.#applyCrdt(req, b as string) };
@@ -188,10 +191,12 @@ export class EdgeService {
 
   async #bytes(req: Request): Promise<Uint8Array> {
     const length = Number(req.headers.get("content-length") ?? 0);
-    if (length > MAX_PLUGIN_BYTES) throw new RequestError(`plugin too large: ${length} bytes (limit ${MAX_PLUGIN_BYTES})`, 413);
+    if (length > MAX_PLUGIN_BYTES)
+      throw new RequestError(`plugin too large: ${length} bytes (limit ${MAX_PLUGIN_BYTES})`, 413);
     const bytes = new Uint8Array(await req.arrayBuffer());
     if (bytes.byteLength === 0) throw new RequestError("the request body is empty: POST the component's bytes");
-    if (bytes.byteLength > MAX_PLUGIN_BYTES) throw new RequestError(`plugin too large (limit ${MAX_PLUGIN_BYTES} bytes)`, 413);
+    if (bytes.byteLength > MAX_PLUGIN_BYTES)
+      throw new RequestError(`plugin too large (limit ${MAX_PLUGIN_BYTES} bytes)`, 413);
     return bytes;
   }
 
@@ -273,7 +278,7 @@ export class EdgeService {
 
   async #applyCrdt(req: Request, name: string): Promise<Response> {
     const body = await readJson(req);
-    if (!("op" in body)) throw new RequestError("give `op`: the operation, e.g. [\"replica-a\", 1] for a pn-counter");
+    if (!("op" in body)) throw new RequestError('give `op`: the operation, e.g. ["replica-a", 1] for a pn-counter');
     let crdt = this.host.crdt(name);
     if (!crdt) {
       if (typeof body.kind !== "string") throw new RequestError(`crdt "${name}" does not exist yet: give its \`kind\``);
@@ -295,12 +300,8 @@ export class EdgeService {
   async #ingest(req: Request, name: string): Promise<Response> {
     const body = await readJson(req);
     const table = changeRows(body);
-    let cdc = this.host.cdc(name);
-    if (!cdc) {
-      const output = typeof body.output === "string" ? body.output : "changelog";
-      const record = await this.store.registerStream(name, output);
-      cdc = await this.#attach(name, record.output, record.checkpoint);
-    }
+    const output = typeof body.output === "string" ? body.output : "changelog";
+    const cdc = this.host.cdc(name) ?? (await this.#firstAttach(name, output));
     const sink = this.#sinks.get(name) as Sink;
     if (sink.broken) throw sink.broken;
     const { lsnStart, lsnEnd } = await cdc.publish(table);
@@ -308,6 +309,19 @@ export class EdgeService {
     await sink.writes;
     if (sink.broken) throw sink.broken;
     return json({ stream: name, lsnStart, lsnEnd, rows: table.numRows, sinkHas: cdc.emittedEnd });
+  }
+
+  /** Two first ingests into a new stream race here: both get the one attach. */
+  #firstAttach(name: string, output: string): Promise<LiveCdc> {
+    let pending = this.#attaching.get(name);
+    if (!pending) {
+      pending = this.store
+        .registerStream(name, output)
+        .then((record) => this.#attach(name, record.output, record.checkpoint))
+        .finally(() => this.#attaching.delete(name));
+      this.#attaching.set(name, pending);
+    }
+    return pending;
   }
 
   async #cdcLog(name: string): Promise<Response> {

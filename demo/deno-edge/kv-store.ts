@@ -62,7 +62,8 @@ export class EdgeStore {
       out.set(entry.value, offset);
       offset += entry.value.byteLength;
     }
-    if (offset !== head.size) throw new Error(`blob ${JSON.stringify(key)} is incomplete: ${offset} of ${head.size} bytes`);
+    if (offset !== head.size)
+      throw new Error(`blob ${JSON.stringify(key)} is incomplete: ${offset} of ${head.size} bytes`);
     return out;
   }
 

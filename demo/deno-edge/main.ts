@@ -44,7 +44,8 @@ const args = parseFlags(Deno.args.filter((a) => a !== "--"));
 const port = Number(args.port ?? Deno.env.get("EDGE_PORT") ?? 8787);
 const hostname = args.host ?? Deno.env.get("EDGE_HOST") ?? "127.0.0.1";
 const kvPath = args.kv ?? Deno.env.get("EDGE_KV") ?? new URL("demo/deno-edge/.data/edge.kv", repo).pathname;
-const preload = args.preload === "none" ? [] : args.preload ? args.preload.split(",").filter(Boolean) : defaultPreload();
+const preload =
+  args.preload === "none" ? [] : args.preload ? args.preload.split(",").filter(Boolean) : defaultPreload();
 
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`--port must be 0..65535, got ${args.port}`);
@@ -52,17 +53,22 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 await Deno.mkdir(new URL(".", `file://${kvPath}`), { recursive: true });
 const kv = await Deno.openKv(kvPath);
-const host = createDenoHost({ onLog: ({ pluginId, level, message }) => console.error(`[${pluginId}] ${level}: ${message}`) });
+const host = createDenoHost({
+  onLog: ({ pluginId, level, message }) => console.error(`[${pluginId}] ${level}: ${message}`),
+});
 const service = new EdgeService(host, new EdgeStore(kv));
 const restored = await service.restore(preload);
 
-const server = Deno.serve({
-  port,
-  hostname,
-  onListen: ({ hostname: h, port: p }) => {
-    console.log(JSON.stringify({ listening: `http://${h}:${p}`, kv: kvPath, restored }));
+const server = Deno.serve(
+  {
+    port,
+    hostname,
+    onListen: ({ hostname: h, port: p }) => {
+      console.log(JSON.stringify({ listening: `http://${h}:${p}`, kv: kvPath, restored }));
+    },
   },
-}, (req) => service.handle(req));
+  (req) => service.handle(req),
+);
 
 // A clean stop (Ctrl-C / SIGTERM): finish in-flight requests, close KV. A kill -9 is fine too: every
 // acknowledged write is already in KV.

@@ -21,9 +21,15 @@ export class Metrics {
 
   render(plugins: PluginInfo[], streams: { name: string; next: bigint; emitted: bigint }[]): string {
     const out: string[] = [];
-    out.push("# HELP edge_http_requests_total HTTP requests by route and status.", "# TYPE edge_http_requests_total counter");
+    out.push(
+      "# HELP edge_http_requests_total HTTP requests by route and status.",
+      "# TYPE edge_http_requests_total counter",
+    );
     for (const [k, v] of this.#requests) out.push(`edge_http_requests_total{${k}} ${v}`);
-    out.push("# HELP edge_http_request_ms_sum Total time spent per route (ms).", "# TYPE edge_http_request_ms_sum counter");
+    out.push(
+      "# HELP edge_http_request_ms_sum Total time spent per route (ms).",
+      "# TYPE edge_http_request_ms_sum counter",
+    );
     for (const [k, v] of this.#latencyMs) out.push(`edge_http_request_ms_sum{route="${label(k)}"} ${v.toFixed(3)}`);
     out.push("# HELP edge_reloads_total Plugin reloads by outcome.", "# TYPE edge_reloads_total counter");
     for (const [k, v] of this.#reloads) out.push(`edge_reloads_total{${k}} ${v}`);
@@ -33,7 +39,10 @@ export class Metrics {
     }
     out.push("# HELP edge_cdc_next_lsn The LSN the next ingested batch gets.", "# TYPE edge_cdc_next_lsn gauge");
     for (const s of streams) out.push(`edge_cdc_next_lsn{stream="${label(s.name)}"} ${s.next}`);
-    out.push("# HELP edge_cdc_emitted_lsn Exclusive end of what the sink has received.", "# TYPE edge_cdc_emitted_lsn gauge");
+    out.push(
+      "# HELP edge_cdc_emitted_lsn Exclusive end of what the sink has received.",
+      "# TYPE edge_cdc_emitted_lsn gauge",
+    );
     for (const s of streams) out.push(`edge_cdc_emitted_lsn{stream="${label(s.name)}"} ${s.emitted}`);
     return `${out.join("\n")}\n`;
   }

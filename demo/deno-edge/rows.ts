@@ -9,19 +9,23 @@ export async function readJson(req: Request): Promise<Record<string, unknown>> {
   } catch (err) {
     throw new RequestError(`the request body is not JSON: ${(err as Error).message}`);
   }
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new RequestError("the request body must be a JSON object");
+  if (!body || typeof body !== "object" || Array.isArray(body))
+    throw new RequestError("the request body must be a JSON object");
   return body as Record<string, unknown>;
 }
 
 function vectorsOf(list: unknown[], what: string): { values: Float32Array; dim: number } {
   const first = list[0];
-  if (!Array.isArray(first) || first.length === 0) throw new RequestError(`${what}[0] must be a non-empty array of numbers`);
+  if (!Array.isArray(first) || first.length === 0)
+    throw new RequestError(`${what}[0] must be a non-empty array of numbers`);
   const dim = first.length;
   const values = new Float32Array(list.length * dim);
   list.forEach((v, i) => {
-    if (!Array.isArray(v) || v.length !== dim) throw new RequestError(`${what}[${i}] must have ${dim} numbers, like ${what}[0]`);
+    if (!Array.isArray(v) || v.length !== dim)
+      throw new RequestError(`${what}[${i}] must have ${dim} numbers, like ${what}[0]`);
     v.forEach((x, j) => {
-      if (typeof x !== "number" || !Number.isFinite(x)) throw new RequestError(`${what}[${i}][${j}] is not a finite number`);
+      if (typeof x !== "number" || !Number.isFinite(x))
+        throw new RequestError(`${what}[${i}][${j}] is not a finite number`);
       values[i * dim + j] = x;
     });
   });
@@ -37,7 +41,8 @@ function vectorColumn(values: Float32Array, dim: number) {
 /** `{ rows: [{ id, vector: number[] }] }` → the `vector.flat` build input. */
 export function indexRows(body: Record<string, unknown>): Table {
   const rows = body.rows;
-  if (!Array.isArray(rows) || rows.length === 0) throw new RequestError("rows must be a non-empty array of { id, vector }");
+  if (!Array.isArray(rows) || rows.length === 0)
+    throw new RequestError("rows must be a non-empty array of { id, vector }");
   const ids = new BigInt64Array(rows.length);
   rows.forEach((r, i) => {
     const id = (r as { id?: unknown })?.id;
@@ -76,6 +81,7 @@ export function changeRows(body: Record<string, unknown>): Table {
 /** The `k` of a search: an integer in 1..1000, default 10. */
 export function kOf(body: Record<string, unknown>): number {
   const k = body.k ?? 10;
-  if (typeof k !== "number" || !Number.isInteger(k) || k < 1 || k > 1000) throw new RequestError("k must be an integer from 1 to 1000");
+  if (typeof k !== "number" || !Number.isInteger(k) || k < 1 || k > 1000)
+    throw new RequestError("k must be an integer from 1 to 1000");
   return k;
 }

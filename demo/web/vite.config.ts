@@ -18,7 +18,11 @@ function committedComponents(): Plugin {
       server.middlewares.use("/plugins/", (req, res) => {
         const name = decodeURIComponent((req.url ?? "").split("?")[0] ?? "").replace(/^\//, "");
         if (name === "index.json") {
-          const files = existsSync(distDir) ? readdirSync(distDir).filter((f) => f.endsWith(".wasm")).sort() : [];
+          const files = existsSync(distDir)
+            ? readdirSync(distDir)
+                .filter((f) => f.endsWith(".wasm"))
+                .sort()
+            : [];
           res.setHeader("content-type", "application/json");
           res.end(JSON.stringify(files));
           return;

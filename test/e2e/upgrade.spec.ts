@@ -65,7 +65,9 @@ test("upgrade every plugin under load with zero failed queries", async ({ page }
   expect(await counter(page, "cdc-dups")).toBe(0);
   expect(await counter(page, "lsn-gaps")).toBe(0);
   expect(await counter(page, "lsn-duplicates")).toBe(0);
-  await expect(page.getByTestId("cdc-batches-table").locator("tbody tr").first()).toContainText("dev.uni.changelog v2.0.0");
+  await expect(page.getByTestId("cdc-batches-table").locator("tbody tr").first()).toContainText(
+    "dev.uni.changelog v2.0.0",
+  );
   expect(await counter(page, "failed")).toBe(0);
   await screenshot(page, "upgrade-under-load");
 });

@@ -1,14 +1,5 @@
 /** Arrow tables in the shapes the plugins take, built straight from typed arrays (no per-row objects). */
-import {
-  Field,
-  FixedSizeList,
-  Float32,
-  makeData,
-  makeVector,
-  Table,
-  Utf8,
-  vectorFromArray,
-} from "apache-arrow";
+import { Field, FixedSizeList, Float32, makeData, makeVector, Table, Utf8, vectorFromArray } from "apache-arrow";
 
 export function vectorColumn(values: Float32Array, dim: number) {
   const type = new FixedSizeList(dim, new Field("item", new Float32(), false));
@@ -61,4 +52,3 @@ export function pointsOf(storage: Table): { x: Float64Array; y: Float64Array } {
   }
   return { x, y };
 }
-

@@ -15,7 +15,10 @@ export class LsnAudit {
   duplicateLsns = 0n;
   readonly recent: CdcEmit[] = [];
 
-  constructor(from = 0n, private readonly keep = 12) {
+  constructor(
+    from = 0n,
+    private readonly keep = 12,
+  ) {
     this.expected = from;
   }
 
@@ -23,7 +26,9 @@ export class LsnAudit {
     this.batches++;
     if (e.lsnStart > this.expected) this.gapLsns += e.lsnStart - this.expected;
     if (e.lsnStart < this.expected) {
-      const overlapEnd = e.lsnEnd < this.expected ? e.lsnEnd : this.expected;
+      // bigints: no Math.min. The repeated part is [lsnStart, min(lsnEnd, expected)).
+      let overlapEnd = this.expected;
+      if (e.lsnEnd < overlapEnd) overlapEnd = e.lsnEnd;
       this.duplicateLsns += overlapEnd - e.lsnStart;
     }
     if (e.lsnEnd > this.expected) this.expected = e.lsnEnd;

@@ -32,7 +32,9 @@ function status(text: string): void {
 }
 
 async function main(): Promise<void> {
-  const host = new PluginHost({ onLog: ({ pluginId, level, message }) => console.debug(`[${pluginId}] ${level}: ${message}`) });
+  const host = new PluginHost({
+    onLog: ({ pluginId, level, message }) => console.debug(`[${pluginId}] ${level}: ${message}`),
+  });
   const available = await availableComponents();
   for (const family of FAMILIES) {
     if (!available.has(family.v1)) continue;
@@ -68,8 +70,20 @@ async function main(): Promise<void> {
   let ingested = 0;
   let literalRow = 0;
   const ops: LoadOp[] = [
-    { family: "vector", run: () => nearest(app, embeddingOf(data, (probeRow = (probeRow + 7919) % ROWS)), 10) },
-    { family: "crdt", run: async () => (await loopCounter.apply(["loop", 1]), loopCounter.value()) },
+    {
+      family: "vector",
+      run: () => {
+        probeRow = (probeRow + 7919) % ROWS;
+        return nearest(app, embeddingOf(data, probeRow), 10);
+      },
+    },
+    {
+      family: "crdt",
+      run: async () => {
+        await loopCounter.apply(["loop", 1]);
+        return loopCounter.value();
+      },
+    },
   ];
   if (cdc) {
     ops.push({
@@ -77,7 +91,9 @@ async function main(): Promise<void> {
       pauseMs: 100,
       run: () => {
         ingested++;
-        return cdc.publish(changeBatch([{ id: BigInt(-ingested), category: "loop", location: "POINT(0 0)", likes: 0 }]));
+        return cdc.publish(
+          changeBatch([{ id: BigInt(-ingested), category: "loop", location: "POINT(0 0)", likes: 0 }]),
+        );
       },
     });
   }

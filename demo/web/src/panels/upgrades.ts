@@ -72,7 +72,9 @@ export function setupUpgrades(app: App, available: Set<string>): () => void {
         const serving = document.createElement("td");
         serving.className = "version";
         serving.dataset.testid = `serving-${family.key}`;
-        serving.textContent = handle ? `v${handle.version} (gen ${handle.generation})` : "not loaded (component not built yet)";
+        serving.textContent = handle
+          ? `v${handle.version} (gen ${handle.generation})`
+          : "not loaded (component not built yet)";
         const actions = document.createElement("td");
         const running = busy.has(family.key);
         const onV2 = handle?.version.startsWith("2.") ?? false;
