@@ -31,6 +31,8 @@ export class LoadLoop {
   /** Slowest call so far (ms): reloads show up here as the calls that waited at the gate. */
   maxMs = 0;
   readonly samples: Sample[] = [];
+  /** Moments worth a vertical line on the chart (reload started / finished), on the samples' clock. */
+  readonly marks: { t: number; label: string }[] = [];
   #running = false;
   #stopped: Promise<void> = Promise.resolve();
   readonly #t0 = performance.now();
@@ -39,6 +41,12 @@ export class LoadLoop {
     private readonly ops: LoadOp[],
     private readonly keepSamples = 2000,
   ) {}
+
+  /** Marks "now" on the latency chart. */
+  mark(label: string): void {
+    this.marks.push({ t: (performance.now() - this.#t0) / 1000, label });
+    if (this.marks.length > 40) this.marks.shift();
+  }
 
   get running(): boolean {
     return this.#running;

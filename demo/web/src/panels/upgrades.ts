@@ -41,11 +41,15 @@ export function setupUpgrades(app: App, available: Set<string>): () => void {
     if (!handle) return;
     busy.add(family.key);
     redraw();
+    const short = `${family.key} → ${stem.replace(/^.*-(v2.*)$/, "$1")}`;
+    app.loop.mark(`${short}…`);
     try {
       const bytes = await componentBytes(stem);
       const report = await app.host.reload(handle, bytes);
+      app.loop.mark(`${short} ✓`);
       showReloadOutcome(result, title, report);
     } catch (err) {
+      app.loop.mark(`${short} refused`);
       showReloadOutcome(result, title, err);
     } finally {
       busy.delete(family.key);
@@ -95,7 +99,9 @@ export function setupUpgrades(app: App, available: Set<string>): () => void {
             () => void upgrade(family, family.incompatible, `Incompatible upgrade of ${family.pluginId}`),
           ),
         );
-        tr.append(cell(family.pluginId), cell(family.title), serving, actions);
+        const calls = cell("—");
+        calls.dataset.testid = `calls-${family.key}`;
+        tr.append(cell(family.pluginId), cell(family.title), serving, calls, actions);
         return tr;
       }),
     );
@@ -118,6 +124,7 @@ export function setupLoopView(app: App): () => void {
       width: Math.max(320, el.clientWidth || 900),
       height: 200,
       scales: { x: { time: false }, y: { distr: 3 } },
+      hooks: { draw: [(u: uPlot) => drawMarks(u, app.loop.marks)] },
       legend: { show: true },
       axes: [{ label: "seconds" }, { label: "ms" }],
       series: [
@@ -138,6 +145,10 @@ export function setupLoopView(app: App): () => void {
     $("gaps-top").textContent = String(app.audit.gapLsns);
     $("dups-top").textContent = String(app.audit.duplicateLsns);
     $("last-error").textContent = loop.lastError ? `last failure: ${loop.lastError}` : "";
+    for (const [family, c] of loop.perFamily) {
+      const td = document.querySelector(`[data-testid="calls-${family}"]`);
+      if (td) td.textContent = `${c.served.toLocaleString("en")} (${c.failed})`;
+    }
     const s = loop.samples;
     plot.setData([
       s.map((p) => p.t),
@@ -145,4 +156,30 @@ export function setupLoopView(app: App): () => void {
       s.map((p) => (p.ok ? null : Math.max(0.01, p.ms))),
     ]);
   };
+}
+
+/** Dashed vertical lines with labels where reloads started and ended. */
+function drawMarks(u: uPlot, marks: readonly { t: number; label: string }[]): void {
+  const ctx = u.ctx;
+  const { top, height, left, width } = u.bbox;
+  ctx.save();
+  ctx.strokeStyle = "#8a4b00";
+  ctx.fillStyle = "#8a4b00";
+  ctx.setLineDash([4, 4]);
+  ctx.font = `${Math.round(10 * devicePixelRatio)}px system-ui, sans-serif`;
+  let lastX = -Infinity;
+  let row = 0;
+  for (const m of marks) {
+    const x = Math.round(u.valToPos(m.t, "x", true));
+    if (x < left || x > left + width) continue;
+    ctx.beginPath();
+    ctx.moveTo(x, top);
+    ctx.lineTo(x, top + height);
+    ctx.stroke();
+    // Labels of marks close together step down instead of overlapping.
+    row = x - lastX < 90 * devicePixelRatio ? (row + 1) % 4 : 0;
+    lastX = x;
+    ctx.fillText(m.label, x + 3, top + 12 * devicePixelRatio * (row + 1));
+  }
+  ctx.restore();
 }
