@@ -1,7 +1,8 @@
 // Reload lifecycle: racing reloads, stale handles, unload-then-load generations, queued calls during
 // quiesce, drain timeouts with held leases, and instances released over many reloads.
 import { describe, expect, it } from "#test";
-import { ErrorCode, ReloadError } from "../../src/mod.ts";
+import { ErrorCode, PluginHost, ReloadError, toIPC } from "../../src/mod.ts";
+import { loadFixture } from "../support/fixtures.ts";
 import { hostWith, plugin, queryTable, refused, rowsOf, vectorTable } from "./reload-util.ts";
 
 describe("reload lifecycle", () => {
@@ -93,7 +94,7 @@ describe("reload lifecycle", () => {
     host.dispose();
   });
 
-  it("dropping stateful kinds is refused unless forced", async () => {
+  it("a component with another plugin id is refused at check-manifest", async () => {
     const { host, handle } = await hostWith("crdt-v1");
     await host.createCrdt("likes", "pn-counter");
     // The types plugin has another id: refused at check-manifest before anything else.
@@ -117,6 +118,33 @@ describe("reload lifecycle", () => {
     expect(await likes.value()).to.equal(40);
     expect(retired.every((inst) => inst?.disposed && inst.memoryBytes() === 0)).to.equal(true);
     expect(host.entries.get(handle.id)?.current.instance.liveHandles().crdt).to.equal(1);
+    host.dispose();
+  });
+});
+
+describe("reload: a version that drops a kind", () => {
+  it("is refused at check-manifest naming the kind, unless forced; forced drops that kind's live state", async () => {
+    const host = new PluginHost({ onLog: () => {} });
+    const handle = await host.load(await loadFixture("reload-twin-v1"));
+    // The echo fixture keeps the bytes it is built from and returns them as its schema: give it real IPC.
+    const twinBytes = toIPC(vectorTable(3, 2, 31));
+    const echoBytes = toIPC(vectorTable(4, 2, 32));
+    const twin = await host.createIndex("t", "twin", twinBytes);
+    const echo = await host.createIndex("e", "echo", echoBytes);
+    const v2 = await loadFixture("reload-twin-v2");
+
+    const err = await refused(host.reload(handle, v2), "check-manifest");
+    expect(err.message).to.contain('drops index "twin"');
+    expect(err.message).to.contain("force: true");
+    expect(await twin.persist()).to.deep.equal(twinBytes);
+    expect(host.provider("index", "twin")).to.deep.equal(handle);
+
+    const report = await host.reload(handle, v2, { force: true });
+    expect(report.to?.version).to.equal("2.0.0");
+    expect(twin.dropped).to.equal(true);
+    expect(host.index("t")).to.equal(undefined);
+    expect(host.provider("index", "twin")).to.equal(undefined);
+    expect(await echo.persist()).to.deep.equal(echoBytes); // the kept kind moved over intact
     host.dispose();
   });
 });
