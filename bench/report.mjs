@@ -115,7 +115,7 @@ const x = (v) =>
   ((Math.log10(Math.min(hi, Math.max(lo, v))) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (W - left - 30);
 const esc = (s) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;");
 let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`;
-svg += `<rect width="100%" height="100%" fill="white"/><text x="10" y="22" font-size="16" font-weight="bold">uni-plugin-runtime: measured vs goal (log scale; a ratio or ms as the goal states)</text>`;
+svg += `<rect width="100%" height="100%" fill="white"/><text x="10" y="22" font-size="16" font-weight="bold">uni-plugin-runtime: measured vs goal (log scale; a ratio or ms as the goal states; faded bar with ✗ = goal not met)</text>`;
 svg += `<text x="10" y="42" fill="#555">${esc(runs.map((r) => `${r.runtime}: ${r.runtimeVersion}`).join(" · "))} — ${esc(runs[0].machine.cpu)}, ${runs[0].machine.cores} cores</text>`;
 for (const t of [0.01, 0.1, 1, 10, 100, 1000]) {
   svg += `<line x1="${x(t)}" x2="${x(t)}" y1="52" y2="${H - 20}" stroke="#ddd"/><text x="${x(t)}" y="${H - 6}" text-anchor="middle" fill="#555">${t}</text>`;

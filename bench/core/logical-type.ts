@@ -118,7 +118,7 @@ function checkAgainstTs(name: string, storage: Table, want: Float64Array): void 
   for (let i = 0; i < want.length / 2; i++) {
     const v = col?.get(i) as { toArray?: () => ArrayLike<number> } | null;
     const pair = v?.toArray?.();
-    if (!pair || pair.length !== 2) throw new Error(`${name}: storage row ${i} is not a pair (got ${String(v)})`);
+    if (pair?.length !== 2) throw new Error(`${name}: storage row ${i} is not a pair (got ${String(v)})`);
     const [a, b] = [pair[0] as number, pair[1] as number];
     const lonLat = Math.abs(a - (want[2 * i] as number)) < 1e-9 && Math.abs(b - (want[2 * i + 1] as number)) < 1e-9;
     const latLon = Math.abs(b - (want[2 * i] as number)) < 1e-9 && Math.abs(a - (want[2 * i + 1] as number)) < 1e-9;
