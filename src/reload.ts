@@ -235,9 +235,12 @@ function checkCompat(run: Run): void {
   for (const r of liveOf(run, LiveIndex)) {
     if (!kept("index", r.kind)) continue;
     const fresh = naming("index", r.kind, () => moveIndex(run, r));
-    const want = schemaOf(r.handle.schema());
-    const got = schemaOf(fresh.schema());
-    if (want !== got) incompatible("index", r.kind, `probe schema changed from ${want} to ${got}`);
+    const [before, after] = [r.handle.schema(), fresh.schema()];
+    if (!sameBytes(before, after)) {
+      // Different bytes may still be the same schema (metadata order, padding): compare what Arrow reads.
+      const [want, got] = [schemaOf(before), schemaOf(after)];
+      if (want !== got) incompatible("index", r.kind, `probe schema changed from ${want} to ${got}`);
+    }
   }
 
   const crdtKinds = new Set(declared(old.manifest, "crdt").filter((k) => kept("crdt", k)));
@@ -419,6 +422,10 @@ function moveIndex(run: Run, r: LiveIndex): IndexHandle {
   });
   run.indexes.set(r, fresh);
   return fresh;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function schemaOf(ipc: Uint8Array): string {
