@@ -1,6 +1,6 @@
 // `npm test`: every gate, in order, in one command. Each step's pass/fail is kept; the run goes on after a
 // failure so one report shows everything, then exits non-zero if anything failed.
-//   lint -> typecheck -> check:plugins -> vitest node -> vitest browser (Chromium) -> deno test
+//   lint -> typecheck -> check:plugins -> vitest node -> vitest browser (Chromium) -> deno test -> bench smoke
 // Test runners write machine-readable reports to test-results/; the summary is computed from those reports,
 // not from console output. The last line is always `N passed, N failed`.
 import { spawn } from "node:child_process";
@@ -155,6 +155,13 @@ await step("deno", async () => {
   if (!files)
     return { ok: false, note: `${describeExit(code)}, no report written (type error or a file that failed to load?)` };
   runtimes.set("deno", files);
+  return { ok: code === 0, note: code === 0 ? undefined : describeExit(code) };
+});
+
+// The benchmarks' smoke run: seconds, tiny sizes, every benchmark; it fails only if a benchmark throws (each one
+// checks its subject's answers before timing it). Ratios are not judged here: see bench/README.md.
+await step("bench:smoke", async () => {
+  const code = await run(process.execPath, ["bench/run.mjs", "--smoke"]);
   return { ok: code === 0, note: code === 0 ? undefined : describeExit(code) };
 });
 
