@@ -57,9 +57,11 @@ export function setupUpgrades(app: App, available: Set<string>): () => void {
     }
   }
 
-  function button(label: string, testId: string, cls: string, disabled: boolean, onClick: () => void) {
+  function button(label: string, testId: string, cls: string, disabled: boolean, onClick: () => void, why = "") {
     const b = document.createElement("button");
+    b.type = "button";
     b.textContent = label;
+    if (disabled && why) b.title = why;
     b.dataset.testid = testId;
     b.className = cls;
     b.disabled = disabled;
@@ -89,6 +91,7 @@ export function setupUpgrades(app: App, available: Set<string>): () => void {
             "primary",
             !handle || running || onV2 || !available.has(family.v2),
             () => void upgrade(family, family.v2, `Upgrade of ${family.pluginId} to v2`),
+            onV2 ? "already on v2" : available.has(family.v2) ? "" : `${family.v2}.wasm is not built`,
           ),
           " ",
           button(
@@ -97,6 +100,7 @@ export function setupUpgrades(app: App, available: Set<string>): () => void {
             "warn",
             !handle || running || !available.has(family.incompatible),
             () => void upgrade(family, family.incompatible, `Incompatible upgrade of ${family.pluginId}`),
+            available.has(family.incompatible) ? "" : `there is no ${family.incompatible}.wasm sample component`,
           ),
         );
         const calls = cell("—");
