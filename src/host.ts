@@ -18,7 +18,7 @@ import { DEFAULT_MEMORY_PAGES_CEILING, type LogLevel } from "./component/types.t
 import { ErrorCode, PluginError, RegistryError } from "./errors.ts";
 import { Gate } from "./gate.ts";
 import { CAPABILITIES, type Capability, type Manifest, type Surface } from "./manifest.ts";
-import { type PluginHandle, type PluginVersion, vetPlugin } from "./plugin.ts";
+import { type PluginHandle, type PluginVersion, stamp, vetPlugin } from "./plugin.ts";
 import { Registry } from "./registry.ts";
 import { reload as runReload, type ReloadOptions, type ReloadReport } from "./reload.ts";
 import { type CdcOptions, LiveCdc } from "./resources/cdc.ts";
@@ -104,7 +104,6 @@ export class PluginHost {
     return await vetPlugin(bytes, {
       grants: granted,
       memoryPagesCeiling: this.options.memoryPagesCeiling,
-      generation: (id) => this.nextGeneration(id),
       log: (pluginId, level, message) => this.#log(pluginId, level, message),
     });
   }
@@ -135,6 +134,7 @@ export class PluginHost {
       version.instance.dispose();
       throw err;
     }
+    stamp(version, this.nextGeneration(id));
     this.entries.set(id, { current: version, gate: new Gate(), resources: new Set(), reloading: false });
     return version.handle;
   }

@@ -41,6 +41,7 @@ export {
   RegistryError,
   ReloadError,
   TrapError,
+  toPluginError,
 } from "./errors.ts";
 export { fromIPC, toIPC } from "./arrow.ts";
 export * as component from "./component/mod.ts";

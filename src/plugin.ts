@@ -30,7 +30,8 @@ export interface PluginHandle {
 
 /** One instantiated, vetted version of a plugin. */
 export interface PluginVersion {
-  readonly handle: PluginHandle;
+  /** Generation 0 until the version is committed (load or reload), which {@link stamp}s the real one. */
+  handle: PluginHandle;
   readonly manifest: Manifest;
   readonly module: ComponentModule;
   readonly instance: ComponentInstance;
@@ -48,7 +49,6 @@ export interface SinkRoute {
 export interface VetOptions {
   grants: ReadonlySet<Capability>;
   memoryPagesCeiling: number;
-  generation: (id: string) => number;
   log: (pluginId: string, level: LogLevel, message: string) => void;
 }
 
@@ -138,14 +138,18 @@ export async function vetPlugin(bytes: Uint8Array, options: VetOptions): Promise
       }
     }
 
-    const handle: PluginHandle = Object.freeze({
-      id: manifest.id,
-      version: manifest.version,
-      generation: options.generation(manifest.id),
-    });
+    const handle: PluginHandle = Object.freeze({ id: manifest.id, version: manifest.version, generation: 0 });
     return { handle, manifest, module, instance, capabilities, sinkRoute };
   } catch (err) {
     instance.dispose();
     throw err;
   }
+}
+
+/**
+ * Gives a version its generation as it becomes visible, so a refused load or reload uses none up:
+ * generations count the versions that actually served.
+ */
+export function stamp(version: PluginVersion, generation: number): void {
+  version.handle = Object.freeze({ ...version.handle, generation });
 }

@@ -27,7 +27,7 @@ import { fromIPC } from "./arrow.ts";
 import { ErrorCode, PluginError, ReloadError, toPluginError } from "./errors.ts";
 import type { PluginHost } from "./host.ts";
 import { type Capability, declared, SURFACES, type Surface } from "./manifest.ts";
-import type { PluginHandle, PluginVersion } from "./plugin.ts";
+import { type PluginHandle, type PluginVersion, stamp } from "./plugin.ts";
 import { LiveCdc, type PendingCdcHandoff } from "./resources/cdc.ts";
 import { LiveCrdt } from "./resources/crdt.ts";
 import type { LiveResource, PluginEntry } from "./resources/entry.ts";
@@ -353,6 +353,7 @@ function commit(run: Run): void {
     throw new PluginError(ErrorCode.Poisoned, "the new version trapped during the reload; not committing it");
   }
   run.host.registry.check(old, next);
+  stamp(next, run.host.nextGeneration(next.handle.id));
   run.host.registry.replace(old, next);
   entry.current = next;
   for (const [r, handle] of run.indexes) {

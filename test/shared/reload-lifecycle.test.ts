@@ -148,3 +148,16 @@ describe("reload: a version that drops a kind", () => {
     host.dispose();
   });
 });
+
+describe("generations", () => {
+  it("count the versions that served: refused loads and reloads use none up", async () => {
+    const { host, handle } = await hostWith("crdt-v1");
+    const first = handle.generation;
+    const dup = await host.load(await plugin("crdt-v1")).catch((e: Error) => e);
+    expect(dup).to.be.instanceOf(Error);
+    await refused(host.reload(handle, await plugin("crdt-v2-incompatible")), "check-compat");
+    const report = await host.reload(handle, await plugin("crdt-v2"));
+    expect(report.to?.generation).to.equal(first + 1);
+    host.dispose();
+  });
+});
