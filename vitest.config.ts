@@ -32,7 +32,7 @@ export default defineConfig({
           name: "node",
           environment: "node",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/browser/**", "test/deno/**", "test/e2e/**"],
+          exclude: ["test/browser/**", "test/deno/**", "test/e2e/**", "test/edge/**"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

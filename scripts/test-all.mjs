@@ -1,6 +1,6 @@
 // `npm test`: every gate, in order, in one command. Each step's pass/fail is kept; the run goes on after a
 // failure so one report shows everything, then exits non-zero if anything failed.
-//   lint -> typecheck -> check:plugins -> vitest node -> vitest browser (Chromium) -> deno test -> bench smoke
+//   lint -> typecheck -> check:plugins -> vitest node -> vitest browser (Chromium) -> deno test -> e2e (demo in Chromium) -> edge (Deno server) -> bench smoke
 // Test runners write machine-readable reports to test-results/; the summary is computed from those reports,
 // not from console output. The last line is always `N passed, N failed`.
 import { spawn } from "node:child_process";
@@ -9,7 +9,7 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromiumExecutable } from "./chromium.mjs";
-import { readDenoJunit, readVitestJson } from "./test-reports.mjs";
+import { readDenoJunit, readPlaywrightJson, readVitestJson } from "./test-reports.mjs";
 import { printSummary } from "./test-summary.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -158,6 +158,29 @@ await step("deno", async () => {
   return { ok: code === 0, note: code === 0 ? undefined : describeExit(code) };
 });
 
+// The in-browser demo, driven end to end in Chromium by Playwright (screenshots in test-results/screenshots).
+await step("e2e", async () => {
+  if (!chromiumExecutable()) return { ok: false, note: "no Chromium found (apt-get install chromium)" };
+  const report = join(resultsDir, "e2e.json");
+  const code = await run(bin("playwright"), ["test", "-c", "test/e2e/playwright.config.ts", "--reporter=list,json"], {
+    PLAYWRIGHT_JSON_OUTPUT_NAME: report,
+  });
+  const files = existsSync(report) ? readPlaywrightJson(JSON.parse(await readFile(report, "utf8")), "test/e2e/") : null;
+  if (!files) return { ok: false, note: `${describeExit(code)}, no report written` };
+  runtimes.set("e2e", files);
+  return { ok: code === 0, note: code === 0 ? undefined : describeExit(code) };
+});
+
+// The Deno edge server, started as a real process and driven over loopback (kill-and-restart resume included).
+await step("edge", async () => {
+  const report = join(resultsDir, "edge.xml");
+  const code = await run(bin("deno"), ["task", "test:edge", `--junit-path=${report}`], { NO_COLOR: "1" });
+  const files = existsSync(report) ? await readDenoJunit(await readFile(report, "utf8")) : null;
+  if (!files) return { ok: false, note: `${describeExit(code)}, no report written` };
+  runtimes.set("edge", files);
+  return { ok: code === 0, note: code === 0 ? undefined : describeExit(code) };
+});
+
 // The benchmarks' smoke run: seconds, tiny sizes, every benchmark; it fails only if a benchmark throws (each one
 // checks its subject's answers before timing it). Ratios are not judged here: see bench/README.md.
 await step("bench:smoke", async () => {
@@ -165,6 +188,11 @@ await step("bench:smoke", async () => {
   return { ok: code === 0, note: code === 0 ? undefined : describeExit(code) };
 });
 
-const { passed, failed } = printSummary(steps, runtimes, ["node", "browser", "deno"]);
+const { passed, failed } = printSummary(
+  steps,
+  runtimes,
+  ["node", "browser", "deno", "e2e", "edge"],
+  ["node", "browser", "deno"],
+);
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 || steps.some((s) => !s.ok) ? 1 : 0;

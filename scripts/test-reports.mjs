@@ -77,3 +77,23 @@ export function readDenoJunit(xml) {
   }
   return [...files].map(([file, cases]) => ({ file, cases }));
 }
+
+/**
+ * Playwright's JSON report (PLAYWRIGHT_JSON_OUTPUT_NAME) as per-file results; a spec counts as passed when
+ * Playwright says it is `ok` (expected outcome, retries included).
+ * @returns {FileResult[]}
+ */
+export function readPlaywrightJson(json, prefix) {
+  const byFile = new Map();
+  const walk = (suite, titles) => {
+    for (const spec of suite.specs ?? []) {
+      const file = `${prefix}${spec.file ?? suite.file}`;
+      if (!byFile.has(file)) byFile.set(file, []);
+      byFile.get(file).push({ name: [...titles, spec.title].join(" > "), passed: spec.ok === true });
+    }
+    for (const child of suite.suites ?? [])
+      walk(child, child.title && child.title !== child.file ? [...titles, child.title] : titles);
+  };
+  for (const suite of json.suites ?? []) walk(suite, []);
+  return [...byFile].map(([file, cases]) => ({ file, cases }));
+}

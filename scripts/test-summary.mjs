@@ -7,8 +7,9 @@ const pad = (s, n) => String(s).padEnd(n);
  * @param {{ name: string, ok: boolean, note?: string, ms: number }[]} steps
  * @param {Map<string, import("./test-reports.mjs").FileResult[]>} runtimes
  * @param {string[]} runtimeNames column order
+ * @param {string[]} sharedRuntimes the runtimes every test/shared case must pass in
  */
-export function printSummary(steps, runtimes, runtimeNames) {
+export function printSummary(steps, runtimes, runtimeNames, sharedRuntimes = runtimeNames) {
   console.log("\n=== summary ===");
   for (const s of steps) {
     console.log(
@@ -52,7 +53,7 @@ export function printSummary(steps, runtimes, runtimeNames) {
         .filter(({ file }) => file.startsWith("test/shared/"))
         .flatMap(({ file, cases }) => cases.filter((c) => c.passed).map((c) => `${file} :: ${c.name}`)),
     );
-  const sets = runtimeNames.map(passedIn);
+  const sets = sharedRuntimes.map(passedIn);
   const everywhere = [...sets[0]].filter((k) => sets.every((s) => s.has(k))).sort();
   const allShared = new Set(
     [...runtimes.values()].flatMap((files) =>
