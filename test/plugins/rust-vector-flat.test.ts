@@ -398,6 +398,17 @@ describe("vector.flat errors are fn-errors, never traps", () => {
   });
 });
 
+/** The format 3 checksum as format.rs documents it: FNV-1a 64 over 64-bit LE words, word i into lane i % 4
+ * (lane j starts at the offset basis xor j), then the four lanes and the byte length folded by FNV-1a 64. */
+function wordFnv(body: Uint8Array): bigint {
+  const [basis, prime, mask] = [0xcbf29ce484222325n, 0x100000001b3n, (1n << 64n) - 1n];
+  const step = (h: bigint, v: bigint) => ((h ^ v) * prime) & mask;
+  const lanes = [0n, 1n, 2n, 3n].map((j) => basis ^ j);
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  for (let i = 0; i * 8 < body.length; i++) lanes[i % 4] = step(lanes[i % 4], view.getBigUint64(i * 8, true));
+  return [...lanes, BigInt(body.length)].reduce(step, basis);
+}
+
 describe("vector.flat persist / open across versions", () => {
   it("v1 persist → v2 open gives identical probes (L2 and cosine)", () => {
     for (const metric of ["l2", "cosine"]) {
@@ -415,21 +426,70 @@ describe("vector.flat persist / open across versions", () => {
     }
   });
 
-  it("the persisted bytes follow the documented format 1 layout", () => {
+  it("the persisted bytes follow the documented format 1 layout (ids 8-aligned, vectors 16-aligned)", () => {
+    // n = 2: ids end at 48, already a multiple of 16, so no padding.
     const bytes = v1.index
       .build("vector.flat", sourceIpc([5n, -6n], values.subarray(0, 2 * d), d), '{"metric":"cosine"}')
       .persist();
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     expect(new TextDecoder().decode(bytes.subarray(0, 8))).toBe("UNIVFLAT");
-    expect([view.getUint32(8, true), bytes[12], view.getUint32(16, true), view.getBigUint64(20, true)]).toEqual([
+    expect([view.getUint32(8, true), bytes[12], view.getUint32(16, true), view.getBigUint64(24, true)]).toEqual([
       1,
       1,
       d,
       2n,
     ]);
-    expect([view.getBigInt64(28, true), view.getBigInt64(36, true)]).toEqual([5n, -6n]);
-    expect(view.getFloat32(44, true)).toBe(values[0]);
-    expect(bytes.length).toBe(28 + 2 * 8 + 2 * d * 4);
+    expect([...bytes.subarray(13, 16), ...bytes.subarray(20, 24)]).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect([view.getBigInt64(32, true), view.getBigInt64(40, true)]).toEqual([5n, -6n]);
+    expect(view.getFloat32(48, true)).toBe(values[0]);
+    expect(view.getFloat32(48 + (2 * d - 1) * 4, true)).toBe(values[2 * d - 1]);
+    expect(bytes.length).toBe(48 + 2 * d * 4);
+
+    // n = 3: ids end at 56, so 8 zero bytes pad the vectors to offset 64.
+    const odd = v2.index.build("vector.flat", sourceIpc([1n, 2n, 3n], values.subarray(0, 3 * d), d), "{}").persist();
+    const oddView = new DataView(odd.buffer, odd.byteOffset, odd.byteLength);
+    expect([odd[12], oddView.getBigUint64(24, true), oddView.getBigInt64(48, true)]).toEqual([0, 3n, 3n]);
+    expect([...odd.subarray(56, 64)]).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(oddView.getFloat32(64, true)).toBe(values[0]);
+    expect(odd.length).toBe(64 + 3 * d * 4);
+  });
+
+  it("an empty index persists as the bare header and reopens", () => {
+    const empty = v1.index.build("vector.flat", sourceIpc([], new Float32Array(0), d), "{}");
+    const bytes = empty.persist();
+    expect(bytes.length).toBe(32);
+    const reopened = v2.index.open("vector.flat", bytes);
+    expect(hits(reopened.probe(queryIpc(queries, d), 3))).toEqual([]);
+    expect([...reopened.persist()]).toEqual([...bytes]);
+  });
+
+  it("persist lends the live storage: repeated persists and probes around them agree", () => {
+    for (const plugin of [v1, v2, v2i]) {
+      const index = plugin.index.build("vector.flat", sourceIpc(ids, values, d), '{"metric":"cosine"}');
+      const q = queryIpc(queries, d);
+      const before = index.probe(q, 9);
+      const first = index.persist();
+      const second = index.persist();
+      expect(Buffer.from(second).equals(Buffer.from(first))).toBe(true);
+      expect(Buffer.from(index.probe(q, 9)).equals(Buffer.from(before))).toBe(true);
+      // Reopened in the same instance (the adopted buffer lives next to the original).
+      const again = plugin.index.open("vector.flat", first);
+      expect(Buffer.from(again.probe(q, 9)).equals(Buffer.from(before))).toBe(true);
+      expect(Buffer.from(again.persist()).equals(Buffer.from(first))).toBe(true);
+    }
+  });
+
+  it("open does not rescan floats: a NaN planted in persisted bytes gives NaN distances, not a trap", () => {
+    const bytes = v1.index.build("vector.flat", sourceIpc([1n, 2n], values.subarray(0, 2 * d), d), "{}").persist();
+    const planted = bytes.slice();
+    new DataView(planted.buffer).setFloat32(48, Number.NaN, true); // row 0, element 0
+    for (const plugin of [v1, v2]) {
+      const got = hits(plugin.index.open("vector.flat", planted).probe(queryIpc(queries.subarray(0, d), d), 2));
+      // Where NaN sorts depends on its sign, which wasm leaves open; both rows come back either way.
+      expect(got.map((h) => h.id).sort()).toEqual([1n, 2n]);
+      expect(Number.isNaN(got.find((h) => h.id === 1n)?.distance)).toBe(true);
+      expect(got.find((h) => h.id === 2n)?.distance).toBe(l2(queries.subarray(0, d), values.subarray(d, 2 * d)));
+    }
   });
 
   it("v2-incompatible refuses v1 bytes with a clear error, and opens its own format", () => {
@@ -445,6 +505,11 @@ describe("vector.flat persist / open across versions", () => {
       true,
     );
     expect(fnErrorOf(() => v1.index.open("vector.flat", bytes)).message).toMatch(/persisted format 3 is not supported/);
+    // Layout: 400 ids end at 3232 (a multiple of 16); 400 x 13 floats end at 24032, padded to 8 (no
+    // padding needed), then the 8-byte checksum.
+    expect(bytes.length).toBe(3232 + n * d * 4 + 8);
+    const trailer = new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(bytes.length - 8, true);
+    expect(trailer).toBe(wordFnv(bytes.subarray(0, bytes.length - 8)));
     const corrupted = bytes.slice();
     corrupted[40] ^= 1;
     expect(fnErrorOf(() => v2i.index.open("vector.flat", corrupted)).message).toMatch(/checksum mismatch/);
@@ -464,11 +529,22 @@ describe("vector.flat persist / open across versions", () => {
       /does not match 9 rows of dimension 13/,
     );
     const huge = good.slice();
-    new DataView(huge.buffer).setBigUint64(20, 0xffffffffffffn, true); // n that would overflow
+    new DataView(huge.buffer).setBigUint64(24, 0xffffffffffffn, true); // n that would overflow
     expect(fnErrorOf(() => v1.index.open("vector.flat", huge)).code).toBe(2);
     const badMetric = good.slice();
     badMetric[12] = 9;
     expect(fnErrorOf(() => v1.index.open("vector.flat", badMetric)).message).toMatch(/unknown metric code 9/);
+    const reserved = good.slice();
+    reserved[21] = 1;
+    expect(fnErrorOf(() => v1.index.open("vector.flat", reserved)).message).toMatch(/reserved header bytes/);
+    const padded = good.slice(); // 9 rows: ids end at 104, 8 padding bytes before the vectors at 112
+    padded[107] = 1;
+    expect(fnErrorOf(() => v2.index.open("vector.flat", padded)).message).toMatch(/padding bytes are not zero/);
+    const fewerRows = good.slice(); // a header that claims fewer rows than the bytes hold
+    new DataView(fewerRows.buffer).setBigUint64(24, 8n, true);
+    expect(fnErrorOf(() => v1.index.open("vector.flat", fewerRows)).message).toMatch(
+      /does not match 8 rows of dimension 13/,
+    );
     const zeroDim = good.slice();
     new DataView(zeroDim.buffer).setUint32(16, 0, true);
     expect(fnErrorOf(() => v1.index.open("vector.flat", zeroDim)).message).toMatch(/dimension 0/);

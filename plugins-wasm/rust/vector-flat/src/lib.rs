@@ -8,12 +8,14 @@ mod format;
 pub mod kernels;
 
 use core::marker::PhantomData;
+use format::Layout;
 use kernels::Kernel;
+use std::cell::OnceCell;
 use std::collections::BinaryHeap;
 use uni_plugin_sdk::arrow::{self, Column, DataType, Field, RecordBatch, Schema};
-use uni_plugin_sdk::index::{IndexHandle, IndexProvider};
+use uni_plugin_sdk::index::{IndexHandle, IndexProvider, Persisted};
 use uni_plugin_sdk::json::Json;
-use uni_plugin_sdk::FnError;
+use uni_plugin_sdk::{AlignedBytes, FnError};
 
 pub const KIND: &str = "vector.flat";
 /// The query's dimension differs from the index's.
@@ -38,13 +40,14 @@ pub enum Metric {
 pub struct VectorFlat<V: Variant>(PhantomData<V>);
 
 pub struct FlatIndex<V: Variant> {
-    metric: Metric,
-    dim: usize,
-    ids: Vec<i64>,
-    /// Row-major, `ids.len() * dim` values.
-    vectors: Vec<f32>,
-    /// |v|² per row, for cosine (same lane order as the kernels).
-    norms: Vec<f32>,
+    /// The index in its persisted layout (see `format.rs`): ids and vectors
+    /// are read in place, and `persist` lends these very bytes.
+    bytes: AlignedBytes,
+    layout: Layout,
+    /// |v|² per row, for cosine (same lane order as the kernels). Computed
+    /// on the first cosine probe, not at `open`, which must not touch every
+    /// row; it depends only on the vectors, so every version gets the same bits.
+    norms: OnceCell<Vec<f32>>,
     _variant: PhantomData<V>,
 }
 
@@ -71,12 +74,20 @@ impl<V: Variant> IndexProvider for VectorFlat<V> {
         }
         let arrow::ColumnData::Int64(ids) = &ids_col.data else { unreachable_type()? };
         let vectors = vector_values(&batch.columns[vec_at], "vector")?;
-        Ok(FlatIndex::new(metric, dim, ids.clone(), vectors))
+        let (bytes, layout) = format::write(V::PERSIST_FORMAT, metric, dim, ids, vectors)?;
+        FlatIndex::adopt(bytes, layout)
     }
 
-    fn open(_kind: &str, persisted: &[u8]) -> Result<FlatIndex<V>, FnError> {
-        let d = format::decode(persisted, V::OPENS)?;
-        Ok(FlatIndex::new(d.metric, d.dim, d.ids, d.vectors))
+    fn open(kind: &str, persisted: &[u8]) -> Result<FlatIndex<V>, FnError> {
+        format::validate(persisted, V::OPENS)?;
+        Self::open_owned(kind, AlignedBytes::copy_from(persisted)?)
+    }
+
+    /// Adopts the host's buffer as the index's storage: a header and length
+    /// check, nothing per row.
+    fn open_owned(_kind: &str, persisted: AlignedBytes) -> Result<FlatIndex<V>, FnError> {
+        let layout = format::validate(&persisted, V::OPENS)?;
+        FlatIndex::adopt(persisted, layout)
     }
 }
 
@@ -121,7 +132,7 @@ fn column_index(schema: &Schema, name: &str, ok: impl Fn(&DataType) -> bool, wan
 
 /// The row-major values of a FixedSizeList<Float32> column, refusing nulls
 /// and non-finite numbers (they make every distance meaningless).
-fn vector_values(column: &Column, name: &str) -> Result<Vec<f32>, FnError> {
+fn vector_values<'a>(column: &'a Column, name: &str) -> Result<&'a [f32], FnError> {
     let arrow::ColumnData::FixedSizeListF32 { size, values, value_validity } = &column.data else { return unreachable_type() };
     if let Some(row) = (0..column.len()).find(|&r| !column.is_valid(r)) {
         return Err(FnError::unexpected_null(format!("column '{name}' row {row} is null")));
@@ -134,7 +145,7 @@ fn vector_values(column: &Column, name: &str) -> Result<Vec<f32>, FnError> {
     if let Some(i) = values.iter().position(|v| !v.is_finite()) {
         return Err(FnError::malformed(format!("column '{name}' row {} holds a non-finite value", i / size)));
     }
-    Ok(values.clone())
+    Ok(values.as_slice())
 }
 
 fn output_schema() -> Schema {
@@ -146,16 +157,39 @@ fn output_schema() -> Schema {
 }
 
 impl<V: Variant> FlatIndex<V> {
-    fn new(metric: Metric, dim: usize, ids: Vec<i64>, vectors: Vec<f32>) -> Self {
-        let norms = match metric {
-            Metric::Cosine => vectors.chunks_exact(dim).map(kernels::norm_sq).collect(),
-            Metric::L2 => Vec::new(),
-        };
-        FlatIndex { metric, dim, ids, vectors, norms, _variant: PhantomData }
+    /// `bytes` laid out as `layout` says (validated or just written).
+    fn adopt(bytes: AlignedBytes, layout: Layout) -> Result<Self, FnError> {
+        let index = FlatIndex { bytes, layout, norms: OnceCell::new(), _variant: PhantomData };
+        // The layout puts ids 8-aligned and vectors 16-aligned in a 16-aligned
+        // buffer, so these views always exist; checked once here so probes
+        // can rely on it.
+        if format::view::<i64>(index.id_bytes()).is_none() || format::view::<f32>(index.vector_bytes()).is_none() {
+            return Err(FnError::malformed("internal: index storage is misaligned"));
+        }
+        Ok(index)
+    }
+
+    fn id_bytes(&self) -> &[u8] {
+        &self.bytes[format::HEADER..self.layout.ids_end()]
+    }
+    fn vector_bytes(&self) -> &[u8] {
+        &self.bytes[self.layout.vectors_at..self.layout.vectors_end]
+    }
+    /// The ids, in place (alignment checked in `adopt`).
+    fn ids(&self) -> &[i64] {
+        format::view(self.id_bytes()).unwrap_or_default()
+    }
+    /// The row-major vectors, in place (alignment checked in `adopt`).
+    fn vectors(&self) -> &[f32] {
+        format::view(self.vector_bytes()).unwrap_or_default()
+    }
+    fn norms(&self) -> &[f32] {
+        self.norms.get_or_init(|| self.vectors().chunks_exact(self.layout.dim).map(kernels::norm_sq).collect())
     }
 
     fn run_probe(&self, query: &[u8], k: u32, mask: Option<&[u8]>) -> Result<Vec<u8>, FnError> {
-        let n = self.ids.len();
+        let n = self.layout.n;
+        let dim = self.layout.dim;
         if let Some(mask) = mask {
             let need = n.div_ceil(8);
             if mask.len() < need {
@@ -170,11 +204,8 @@ impl<V: Variant> FlatIndex<V> {
             .or_else(|| schema.fields.iter().position(|f| is_fsl(&f.data_type)))
             .ok_or_else(|| FnError::malformed("query has no FixedSizeList<Float32> column"))?;
         let DataType::FixedSizeListF32 { size, .. } = schema.fields[at].data_type else { return unreachable_type() };
-        if size != self.dim {
-            return Err(FnError::plugin(
-                DIMENSION_MISMATCH,
-                format!("query dimension {size} does not match the index dimension {}", self.dim),
-            ));
+        if size != dim {
+            return Err(FnError::plugin(DIMENSION_MISMATCH, format!("query dimension {size} does not match the index dimension {dim}")));
         }
         let name = schema.fields[at].name.clone();
         let batch = arrow::concat_batches(&schema, &batches)?;
@@ -185,7 +216,7 @@ impl<V: Variant> FlatIndex<V> {
             Some(mask) => (0..n).filter(|&r| arrow::bit(mask, r)).collect(),
             None => (0..n).collect(),
         };
-        let query_rows: Vec<&[f32]> = queries.chunks_exact(self.dim).collect();
+        let query_rows: Vec<&[f32]> = queries.chunks_exact(dim).collect();
         let mut out_query = Vec::new();
         let mut out_id = Vec::new();
         let mut out_distance = Vec::new();
@@ -208,7 +239,17 @@ impl<V: Variant> FlatIndex<V> {
     }
 }
 
-impl<V: Variant> FlatIndex<V> {
+/// What scoring reads, fetched once per probe: the in-place views of the
+/// index and, for cosine, the row norms.
+struct Rows<'a> {
+    metric: Metric,
+    dim: usize,
+    ids: &'a [i64],
+    vectors: &'a [f32],
+    norms: &'a [f32],
+}
+
+impl Rows<'_> {
     fn row(&self, r: usize) -> &[f32] {
         &self.vectors[r * self.dim..(r + 1) * self.dim]
     }
@@ -219,31 +260,40 @@ impl<V: Variant> FlatIndex<V> {
             Metric::Cosine => kernels::cosine_from(raw, q_norm, self.norms[r]),
         }
     }
+}
+
+impl<V: Variant> FlatIndex<V> {
+    fn rows(&self) -> Rows<'_> {
+        let metric = self.layout.metric;
+        let norms = if metric == Metric::Cosine { self.norms() } else { &[] };
+        Rows { metric, dim: self.layout.dim, ids: self.ids(), vectors: self.vectors(), norms }
+    }
 
     /// Offers every row in `rows` to each query's top-k, four rows per
     /// kernel call (the simd128 kernel interleaves them).
     fn score_block(&self, queries: &[&[f32]], rows: &[usize], best: &mut [TopK]) {
+        let index = self.rows();
         let norms: Vec<f32> = queries.iter().map(|q| kernels::norm_sq(q)).collect();
         let mut groups = rows.chunks_exact(4);
         for g in &mut groups {
-            let vs = [self.row(g[0]), self.row(g[1]), self.row(g[2]), self.row(g[3])];
+            let vs = [index.row(g[0]), index.row(g[1]), index.row(g[2]), index.row(g[3])];
             for (qi, q) in queries.iter().enumerate() {
-                let raw = match self.metric {
+                let raw = match index.metric {
                     Metric::L2 => kernels::l2_x4(V::KERNEL, q, vs),
                     Metric::Cosine => kernels::dot_x4(V::KERNEL, q, vs),
                 };
                 for k in 0..4 {
-                    best[qi].offer(Candidate(self.finish(raw[k], norms[qi], g[k]), self.ids[g[k]]));
+                    best[qi].offer(Candidate(index.finish(raw[k], norms[qi], g[k]), index.ids[g[k]]));
                 }
             }
         }
         for &r in groups.remainder() {
             for (qi, q) in queries.iter().enumerate() {
-                let raw = match self.metric {
-                    Metric::L2 => kernels::l2(V::KERNEL, q, self.row(r)),
-                    Metric::Cosine => kernels::dot(V::KERNEL, q, self.row(r)),
+                let raw = match index.metric {
+                    Metric::L2 => kernels::l2(V::KERNEL, q, index.row(r)),
+                    Metric::Cosine => kernels::dot(V::KERNEL, q, index.row(r)),
                 };
-                best[qi].offer(Candidate(self.finish(raw, norms[qi], r), self.ids[r]));
+                best[qi].offer(Candidate(index.finish(raw, norms[qi], r), index.ids[r]));
             }
         }
     }
@@ -308,7 +358,11 @@ impl<V: Variant> IndexHandle for FlatIndex<V> {
         self.run_probe(query, k, Some(mask))
     }
     fn persist(&self) -> Result<Vec<u8>, FnError> {
-        Ok(format::encode(V::PERSIST_FORMAT, self.metric, self.dim, &self.ids, &self.vectors))
+        Ok(self.bytes.to_vec())
+    }
+    /// The storage already is the persisted format: lend it, no copy.
+    fn persist_lent(&self) -> Result<Persisted<'_>, FnError> {
+        Ok(Persisted::Lent(&self.bytes))
     }
     fn schema(&self) -> Vec<u8> {
         arrow::write_stream(&output_schema(), &[]).unwrap_or_default()

@@ -1,6 +1,7 @@
 //! Index kinds: the `uni:plugin/index@1.0.0` interface as Rust traits.
-use crate::rt::{self, ArgBytes, Resources};
-use crate::FnError;
+use crate::lend;
+use crate::rt::{self, Resources};
+use crate::{AlignedBytes, FnError};
 
 /// Builds and reopens indexes. One provider may serve several kinds.
 pub trait IndexProvider {
@@ -13,6 +14,23 @@ pub trait IndexProvider {
     fn build(kind: &str, source: &[u8], options_json: &str) -> Result<Self::Handle, FnError>;
     /// Reopens what [`IndexHandle::persist`] wrote (this or an earlier compatible version).
     fn open(kind: &str, persisted: &[u8]) -> Result<Self::Handle, FnError>;
+    /// What the `open` export calls: like [`IndexProvider::open`], but owning
+    /// the buffer the host copied the persisted bytes into (16-byte aligned;
+    /// the canonical ABI gives the callee ownership of its arguments).
+    /// Override it to adopt that buffer as the index's storage instead of
+    /// decoding a copy; the default borrows it for `open` and frees it.
+    fn open_owned(kind: &str, persisted: AlignedBytes) -> Result<Self::Handle, FnError> {
+        Self::open(kind, &persisted)
+    }
+}
+
+/// What [`IndexHandle::persist_lent`] hands the host.
+pub enum Persisted<'a> {
+    /// Fresh bytes, freed after the host copied them out.
+    Owned(Vec<u8>),
+    /// A view of the handle's own storage: the host reads it in place (a hot
+    /// reload copies it straight into the new instance) and nothing is freed.
+    Lent(&'a [u8]),
 }
 
 /// A live index.
@@ -30,6 +48,12 @@ pub trait IndexHandle: 'static {
     }
     /// Self-contained bytes that `open` turns back into an equal index.
     fn persist(&self) -> Result<Vec<u8>, FnError>;
+    /// What the `persist` export calls. Override it to return
+    /// [`Persisted::Lent`] when the handle already keeps its state in its
+    /// persisted layout; the default copies out [`IndexHandle::persist`].
+    fn persist_lent(&self) -> Result<Persisted<'_>, FnError> {
+        self.persist().map(Persisted::Owned)
+    }
     /// The probe output schema, as an Arrow IPC stream with no batches.
     fn schema(&self) -> Vec<u8>;
 }
@@ -60,11 +84,11 @@ pub mod glue {
         options: (i32, i32),
     ) -> *mut u8 {
         let (kind, source, options) =
-            unsafe { (ArgBytes::new(kind.0, kind.1), ArgBytes::new(source.0, source.1), ArgBytes::new(options.0, options.1)) };
+            unsafe { (lend::aligned_arg(kind.0, kind.1), lend::aligned_arg(source.0, source.1), lend::aligned_arg(options.0, options.1)) };
         let built = (|| {
-            let kind = kind.str("kind")?;
+            let kind = lend::utf8(&kind, "kind")?;
             check_kind::<P>(kind)?;
-            P::build(kind, source.bytes(), options.str("options-json")?)
+            P::build(kind, &source, lend::utf8(&options, "options-json")?)
         })();
         rt::ret_result_i32(built.map(|handle| resource_new(table.insert(handle))))
     }
@@ -75,18 +99,18 @@ pub mod glue {
         kind: (i32, i32),
         persisted: (i32, i32),
     ) -> *mut u8 {
-        let (kind, persisted) = unsafe { (ArgBytes::new(kind.0, kind.1), ArgBytes::new(persisted.0, persisted.1)) };
+        let (kind, persisted) = unsafe { (lend::aligned_arg(kind.0, kind.1), lend::aligned_arg(persisted.0, persisted.1)) };
         let opened = (|| {
-            let kind = kind.str("kind")?;
+            let kind = lend::utf8(&kind, "kind")?;
             check_kind::<P>(kind)?;
-            P::open(kind, persisted.bytes())
+            P::open_owned(kind, persisted)
         })();
         rt::ret_result_i32(opened.map(|handle| resource_new(table.insert(handle))))
     }
 
     pub unsafe fn probe<H: IndexHandle>(table: &Resources<H>, rep: i32, query: (i32, i32), k: i32) -> *mut u8 {
-        let query = unsafe { ArgBytes::new(query.0, query.1) };
-        rt::ret_result_bytes(table.with(rep, |h| h.probe(query.bytes(), k as u32)))
+        let query = unsafe { lend::aligned_arg(query.0, query.1) };
+        rt::ret_result_bytes(table.with(rep, |h| h.probe(&query, k as u32)))
     }
 
     pub fn supports_filter<H: IndexHandle>(table: &Resources<H>, rep: i32) -> i32 {
@@ -94,12 +118,20 @@ pub mod glue {
     }
 
     pub unsafe fn probe_filtered<H: IndexHandle>(table: &Resources<H>, rep: i32, query: (i32, i32), k: i32, mask: (i32, i32)) -> *mut u8 {
-        let (query, mask) = unsafe { (ArgBytes::new(query.0, query.1), ArgBytes::new(mask.0, mask.1)) };
-        rt::ret_result_bytes(table.with(rep, |h| h.probe_filtered(query.bytes(), k as u32, mask.bytes())))
+        let (query, mask) = unsafe { (lend::aligned_arg(query.0, query.1), lend::aligned_arg(mask.0, mask.1)) };
+        rt::ret_result_bytes(table.with(rep, |h| h.probe_filtered(&query, k as u32, &mask)))
     }
 
     pub fn persist<H: IndexHandle>(table: &Resources<H>, rep: i32) -> *mut u8 {
-        rt::ret_result_bytes(table.with(rep, |h| h.persist()))
+        // A lent view stays valid until post-return: the handle cannot be
+        // dropped or changed before then (no call re-enters the instance).
+        lend::ret_persisted(table.with(rep, |h| {
+            h.persist_lent().map(|p| match p {
+                // SAFETY: detaches the view's lifetime from the table borrow; see above.
+                Persisted::Lent(view) => Persisted::Lent(unsafe { core::slice::from_raw_parts(view.as_ptr(), view.len()) }),
+                Persisted::Owned(bytes) => Persisted::Owned(bytes),
+            })
+        }))
     }
 
     pub fn schema<H: IndexHandle>(table: &Resources<H>, rep: i32) -> *mut u8 {
@@ -132,7 +164,8 @@ macro_rules! export_index_plugin {
                 unsafe { resource_new(rep) }
             }
 
-            $crate::__export_common!($manifest);
+            // Aligned allocations let `open` adopt its argument (see `IndexProvider::open_owned`).
+            $crate::__export_common!($manifest, $crate::lend::cabi_realloc_aligned);
 
             #[export_name = "uni:plugin/index@1.0.0#kinds"]
             extern "C" fn kinds() -> *mut u8 {
@@ -190,7 +223,7 @@ macro_rules! export_index_plugin {
             }
             #[export_name = "cabi_post_uni:plugin/index@1.0.0#[method]index-handle.persist"]
             unsafe extern "C" fn post_persist(p: *mut u8) {
-                unsafe { rt::post_result_bytes(p) }
+                unsafe { $crate::lend::post_persisted(p) }
             }
 
             #[export_name = "uni:plugin/index@1.0.0#[method]index-handle.schema"]

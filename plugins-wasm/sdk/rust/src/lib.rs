@@ -10,12 +10,16 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod arrow;
+pub mod bytes;
 pub mod cdc;
 mod error;
 pub mod index;
 pub mod json;
+#[doc(hidden)]
+pub mod lend;
 pub mod log;
 #[doc(hidden)]
 pub mod rt;
 
+pub use bytes::AlignedBytes;
 pub use error::{codes, FnError};

@@ -307,9 +307,14 @@ impl<T> Default for Resources<T> {
 #[macro_export]
 macro_rules! __export_common {
     ($manifest:expr) => {
+        $crate::__export_common!($manifest, $crate::rt::cabi_realloc);
+    };
+    // `$realloc`: the function behind the `cabi_realloc` export (index
+    // plugins use `lend::cabi_realloc_aligned`).
+    ($manifest:expr, $realloc:path) => {
         #[export_name = "cabi_realloc"]
         unsafe extern "C" fn __uni_cabi_realloc(old_ptr: *mut u8, old_size: usize, align: usize, new_size: usize) -> *mut u8 {
-            unsafe { $crate::rt::cabi_realloc(old_ptr, old_size, align, new_size) }
+            unsafe { $realloc(old_ptr, old_size, align, new_size) }
         }
         #[export_name = "manifest"]
         extern "C" fn __uni_manifest() -> *mut u8 {
