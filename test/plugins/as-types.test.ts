@@ -245,6 +245,130 @@ describe("geo.point", () => {
   });
 });
 
+// Exactness of the number fast paths (Clinger parse, 128-bit shortest print) and their big-integer
+// fallbacks: every value is checked against JavaScript's own Number(s) / String(x), which are exact.
+describe("geo.point numbers against JavaScript, bit for bit (v1, v2, v2-incompatible)", () => {
+  const js = (x: number) => (Object.is(x, -0) ? "-0" : String(x));
+  const fromBits = (bits: bigint) => new Float64Array(new BigUint64Array([bits]).buffer)[0] as number;
+  const plugins = () =>
+    [
+      ["v1", v1],
+      ["v2", v2],
+      ["v2-incompatible", v2x],
+    ] as const;
+
+  /** Any double: uniform over bit patterns (every exponent, subnormals), plus fast-check's own edge-biased doubles. */
+  const anyDouble = fc.oneof(
+    fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(fromBits),
+    fc.double(),
+    // integers, small and beyond 2^53 (ulp > 1: printing picks among several integers)
+    fc.integer().map(Number),
+    fc.bigInt({ min: -(1n << 80n), max: 1n << 80n }).map(Number),
+    // powers of two and their neighbours (the narrower lower gap)
+    fc.tuple(fc.integer({ min: -1074, max: 1023 }), fc.integer({ min: -2, max: 2 })).map(([k, d]) => {
+      const p = 2 ** k;
+      const bits = new BigUint64Array(new Float64Array([p]).buffer)[0] as bigint;
+      return fromBits(bits + BigInt(d) >= 0n ? bits + BigInt(d) : bits);
+    }),
+    // short decimals like coordinates: n / 10^d
+    fc.tuple(fc.integer({ min: -180_000_000, max: 180_000_000 }), fc.integer({ min: 0, max: 9 })).map(
+      ([n, d]) => n / 10 ** d,
+    ),
+    fc.constantFrom(-0, 0, Number.MIN_VALUE, -Number.MIN_VALUE, Number.MAX_VALUE, 2.2250738585072014e-308, 1e21, 1e-7),
+  );
+
+  it("to-display spells every double like String(x) (NaN and infinities too)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(anyDouble, anyDouble), { minLength: 1, maxLength: 300 }), (points) => {
+        for (const [name, p] of plugins()) {
+          const shown = column(call(() => p.logicalType.toDisplay("geo.point", pointIpc(points)))).values;
+          // v2-incompatible stores (lat, lon): the same storage displays swapped
+          const want = points.map(([a, b]) => (name === "v2-incompatible" ? `POINT(${js(b)} ${js(a)})` : `POINT(${js(a)} ${js(b)})`));
+          expect(shown, name).to.deep.equal(want);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  /** Decimal literals within the valid range: short (Clinger's path), long, tiny, subnormal, exponent forms. */
+  const digits = (min: number, max: number) =>
+    fc.array(fc.integer({ min: 0, max: 9 }), { minLength: min, maxLength: max }).map((d) => d.join(""));
+  const sign = fc.constantFrom("", "-", "+");
+  const inRangeLiteral = fc.oneof(
+    // plain decimals 0..89.xxx with 0-25 fraction digits (many within 15 significant digits, some far beyond)
+    fc
+      .tuple(sign, fc.integer({ min: 0, max: 89 }), fc.constantFrom(".", ""), digits(0, 25))
+      .map(([s, i, dot, f]) => `${s}${i}${dot ? `.${f}` : ""}`),
+    // scientific forms with a small or very negative exponent (down into subnormals and below)
+    fc
+      .tuple(sign, digits(1, 1), digits(0, 22), fc.integer({ min: -345, max: 0 }), fc.constantFrom("e", "E"))
+      .map(([s, lead, f, e, E]) => `${s}${lead}${f ? `.${f}` : ""}${E}${e}`),
+    // leading zeros and a point first: .5, 000.000123, 5.
+    fc.tuple(sign, digits(1, 6), digits(1, 18)).map(([s, z, f]) => `${s}${z.replace(/[1-9]/g, "0")}.${f}`),
+    fc.tuple(sign, fc.integer({ min: 0, max: 89 })).map(([s, i]) => `${s}${i}.`),
+    // the shortest spelling of any in-range double (round trip)
+    fc.double({ min: -90, max: 90, noNaN: true }).map(js),
+    // exact halfway points between neighbouring doubles, and one unit either side in the last digit
+    fc.tuple(fc.double({ min: 2 ** -1074, max: 90, noNaN: true }), fc.integer({ min: -1, max: 1 })).map(([x, d]) =>
+      halfwayAbove(x, d),
+    ),
+  );
+
+  it("from-literal parses every decimal to the double Number(s) gives", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(inRangeLiteral, inRangeLiteral), { minLength: 1, maxLength: 200 }), (pairs) => {
+        const literals = pairs.map(([a, b]) => `POINT(${a} ${b})`);
+        for (const [name, p] of plugins()) {
+          const stored = column(call(() => p.logicalType.fromLiteral("geo.point", utf8Ipc(literals)))).values as number[][];
+          stored.forEach((pt, i) => {
+            const [a, b] = pairs[i] as [string, string];
+            const [x, y] = name === "v2-incompatible" ? [pt[1], pt[0]] : [pt[0], pt[1]];
+            expect(Object.is(x, Number(a)) && Object.is(y, Number(b)), `${name}: ${a} ${b} -> ${x} ${y}`).to.equal(true);
+          });
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("out-of-range literals of any magnitude: the error names the value as String(Number(s)) spells it", () => {
+    const big = fc
+      .tuple(fc.constantFrom("", "-"), digits(1, 1), digits(0, 20), fc.integer({ min: 3, max: 310 }))
+      .map(([s, lead, f, e]) => `${s}${lead === "0" ? "1" : lead}${f ? `.${f}` : ""}e${e}`);
+    fc.assert(
+      fc.property(big, (text) => {
+        for (const [name, p] of plugins()) {
+          const err = fnErrorOf(() => p.logicalType.fromLiteral("geo.point", utf8Ipc([`POINT(${text} 0)`])));
+          expect(err.code, name).to.equal(0x101);
+          const x = Number(text);
+          expect(err.message, `${name}: ${text}`).to.contain(
+            Number.isFinite(x) ? `longitude ${js(x)} is outside` : `point (${js(x)}, 0) is not finite`,
+          );
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+/**
+ * The exact decimal expansion of the point halfway between the positive double x and the next one up,
+ * with `nudge` added to its last digit (so the tie itself and both sides of it).
+ */
+function halfwayAbove(x: number, nudge: number): string {
+  const bits = new BigUint64Array(new Float64Array([x]).buffer)[0] as bigint;
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  const fraction = bits & ((1n << 52n) - 1n);
+  const [m, e] = biased === 0 ? [fraction, -1074] : [fraction | (1n << 52n), biased - 1075];
+  // (2m + 1) × 2^(e − 1) = (2m + 1) × 5^k / 10^k with k = 1 − e (e < 1 for every double below 2^53)
+  const k = 1 - e;
+  let n = (2n * m + 1n) * 5n ** BigInt(k) + BigInt(nudge);
+  if (n < 0n) n = 0n;
+  const text = n.toString().padStart(k + 1, "0");
+  return `${text.slice(0, -k)}.${text.slice(-k)}`;
+}
+
 describe("uuid", () => {
   const uuidText = fc.uuid();
 

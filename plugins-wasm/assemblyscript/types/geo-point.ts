@@ -14,7 +14,8 @@ import {
   utf8Field,
   wrongInput,
 } from "./common";
-import { formatNumber, formatWktPoint, parseWktPoint, quote } from "./text";
+import { formatNumber, quote } from "./text";
+import { parseWktPointAt, pointX, pointY, writeWktPoint } from "./wkt";
 
 export const GEO_POINT = "geo.point";
 
@@ -27,13 +28,13 @@ function isStorage(t: DataType): bool {
   return t.id == TypeId.FixedSizeList && t.width == 2 && child != null && child.type.id == TypeId.Float64;
 }
 
-/** Range and finiteness check; the message names the offending value. */
+/** Range and finiteness check; the message names the offending value (formatted only then). */
 function checkPoint(row: i32, lon: f64, lat: f64): FnError | null {
-  const x = formatNumber(lon);
-  const y = formatNumber(lat);
-  if (!isFinite(lon) || !isFinite(lat)) return invalidRow(row, `point (${x}, ${y}) is not finite`);
-  if (lon < -180 || lon > 180) return invalidRow(row, `longitude ${x} is outside [-180, 180]`);
-  if (lat < -90 || lat > 90) return invalidRow(row, `latitude ${y} is outside [-90, 90]`);
+  if (!isFinite(lon) || !isFinite(lat)) {
+    return invalidRow(row, `point (${formatNumber(lon)}, ${formatNumber(lat)}) is not finite`);
+  }
+  if (lon < -180 || lon > 180) return invalidRow(row, `longitude ${formatNumber(lon)} is outside [-180, 180]`);
+  if (lat < -90 || lat > 90) return invalidRow(row, `latitude ${formatNumber(lat)} is outside [-90, 90]`);
   return null;
 }
 
@@ -42,12 +43,17 @@ class FromWkt extends RowMapper {
     super();
   }
   row(input: Column, i: i32, row: i32, out: ColumnBuilder): FnError | null {
-    const text = input.stringAt(i);
-    const p = parseWktPoint(text);
-    if (p == null) return invalidRow(row, `${quote(text)} is not a WKT point POINT(lon lat)`);
-    const err = checkPoint(row, p[0], p[1]);
+    // parsed from the UTF-8 bytes in place; a string only for the error message
+    const offsets = changetype<Int32Array>(input.offsets);
+    if (!parseWktPointAt(input.data.dataStart, unchecked(offsets[i]), unchecked(offsets[i + 1]))) {
+      return invalidRow(row, `${quote(input.stringAt(i))} is not a WKT point POINT(lon lat)`);
+    }
+    const lon = pointX;
+    const lat = pointY;
+    const err = checkPoint(row, lon, lat);
     if (err != null) return err;
-    out.appendF64List(this.latFirst ? [p[1], p[0]] : [p[0], p[1]]);
+    if (this.latFirst) out.appendF64Pair(lat, lon);
+    else out.appendF64Pair(lon, lat);
     return null;
   }
 }
@@ -63,7 +69,8 @@ class ValidateStorage extends RowMapper {
     const lat = child.f64At(2 * i + 1);
     const err = checkPoint(row, lon, lat);
     if (err != null) return err;
-    out.appendF64List(this.latFirst ? [lat, lon] : [lon, lat]);
+    if (this.latFirst) out.appendF64Pair(lat, lon);
+    else out.appendF64Pair(lon, lat);
     return null;
   }
 }
@@ -76,7 +83,10 @@ class ToWkt extends RowMapper {
     const child = changetype<Column>(input.child);
     const a = child.f64At(2 * i);
     const b = child.f64At(2 * i + 1);
-    out.appendString(this.latFirst ? formatWktPoint(b, a) : formatWktPoint(a, b));
+    // written straight into the column's data buffer
+    if (this.latFirst) writeWktPoint(out.data, b, a);
+    else writeWktPoint(out.data, a, b);
+    out.endValue();
     return null;
   }
 }

@@ -176,6 +176,23 @@ export class ColumnBuilder {
     this.mark(true);
   }
 
+  /**
+   * Ends a Utf8/Binary value whose bytes the caller appended to `data`
+   * directly (no intermediate string or array per row).
+   */
+  endValue(): void {
+    this.offsets.push(this.data.length);
+    this.mark(true);
+  }
+
+  /** A FixedSizeList[2]<Float64> row, without an intermediate array. */
+  appendF64Pair(a: f64, b: f64): void {
+    const child = changetype<ColumnBuilder>(this.child);
+    child.appendF64(a);
+    child.appendF64(b);
+    this.mark(true);
+  }
+
   /** A FixedSizeList<Float64> row. */
   appendF64List(values: f64[]): void {
     const child = changetype<ColumnBuilder>(this.child);

@@ -1,0 +1,223 @@
+// Shortest round-tripping number text (ECMAScript's Number::toString) with
+// exact 128-bit integer arithmetic, for the doubles where it fits: normal
+// values from ~1e-10 up to 2^64. Everything else goes to the big-integer
+// path in numbers.ts, which also defines the result this must reproduce:
+//
+// Let v = m × 2^e and n with 10^(n−1) <= v < 10^n. For p = 1, 2, … 17 take
+// the p-digit truncation d = floor(v × 10^(p−n)) and its successor d + 1;
+// the nearer one (ties to an even d) is the answer if it lies in v's rounding
+// interval (halfway to each neighbour double; ends included when m is even;
+// the lower half is half as wide just above a power of two), else the other
+// one if that does. The first p that yields a candidate wins.
+//
+// Exactness: every quantity is scaled by one common integer factor so that
+// v, the digit unit 10^(n−p) and the half-gaps to the neighbours all become
+// integers below 2^126, so comparisons between them are exact.
+import { ByteWriter } from "../../sdk/assemblyscript/bytes";
+import { H, L, bitLength, cmp, mul64, shl, shr, sub } from "./u128";
+
+const POW10 = new StaticArray<u64>(20);
+const POW5 = new StaticArray<u64>(28);
+POW10[0] = 1;
+for (let i = 1; i < 20; i++) POW10[i] = POW10[i - 1] * 10;
+POW5[0] = 1;
+for (let i = 1; i < 28; i++) POW5[i] = POW5[i - 1] * 5; // 5^27 < 2^63
+
+/** The scaled quantities of `scale`: v as A, the unit of digit 17 as P10 × 2^k, the upper half-gap R. */
+let Ah: u64 = 0;
+let Al: u64 = 0;
+let P10: u64 = 1;
+let K: i32 = 0;
+let Rh: u64 = 0;
+let Rl: u64 = 0;
+/** floor(v × 10^(17−n)). */
+let D17: u64 = 0;
+
+/**
+ * Scales v = m × 2^e by 10^q and by 4 (so half-gaps are integers). False
+ * when a quantity would not fit (the caller falls back to the exact path).
+ */
+function scale(m: u64, e: i32, q: i32): bool {
+  if (q >= 0) {
+    if (q > 27) return false;
+    mul64(m, POW5[q]); // v × 10^q = m × 5^q × 2^(q+e)
+    const xh = H;
+    const xl = L;
+    const t = q + e;
+    if (t >= 0) {
+      if (bitLength(xh, xl) + t + 2 > 125) return false;
+      shl(xh, xl, t + 2);
+      Ah = H;
+      Al = L;
+      P10 = 1;
+      K = 2;
+      shl(0, POW5[q] << 1, t);
+      Rh = H;
+      Rl = L;
+    } else {
+      const s = -t;
+      if (s + 2 > 125 || bitLength(xh, xl) + 2 > 125) return false;
+      shl(xh, xl, 2);
+      Ah = H;
+      Al = L;
+      P10 = 1;
+      K = s + 2;
+      Rh = 0;
+      Rl = POW5[q] << 1;
+    }
+  } else {
+    const g = -q; // v × 10^q = m × 2^e / 10^g
+    if (g > 19) return false;
+    if (e >= 0) {
+      if (e > 11) return false; // m × 2^e must stay below 2^64
+      shl(0, m << <u64>e, 2);
+      Ah = H;
+      Al = L;
+      K = 2;
+      Rh = 0;
+      Rl = <u64>2 << <u64>e;
+    } else {
+      if (-e > 60) return false;
+      Ah = 0;
+      Al = m << 2;
+      K = 2 - e;
+      Rh = 0;
+      Rl = 2;
+    }
+    P10 = POW10[g];
+  }
+  shr(Ah, Al, K);
+  if (H != 0) return false;
+  D17 = L / P10;
+  return true;
+}
+
+/** Digits of the chosen candidate, most significant first. */
+const digitBuf = new StaticArray<u8>(24);
+
+/** Writes ECMAScript's spelling of 0.D × 10^n (D without trailing zeros) to `out`. */
+function writeLayout(out: ByteWriter, negative: bool, d: u64, n: i32): void {
+  let k = 0;
+  while (d != 0) {
+    digitBuf[k++] = <u8>(0x30 + <u32>(d % 10));
+    d /= 10;
+  }
+  // reverse into most-significant-first order
+  for (let i = 0, j = k - 1; i < j; i++, j--) {
+    const c = digitBuf[i];
+    digitBuf[i] = digitBuf[j];
+    digitBuf[j] = c;
+  }
+  out.ensure(k + 30);
+  if (negative) out.u8(0x2d);
+  if (k <= n && n <= 21) {
+    writeDigits(out, 0, k);
+    for (let i = k; i < n; i++) out.u8(0x30);
+  } else if (0 < n && n <= 21) {
+    writeDigits(out, 0, n);
+    out.u8(0x2e);
+    writeDigits(out, n, k);
+  } else if (-6 < n && n <= 0) {
+    out.u8(0x30);
+    out.u8(0x2e);
+    for (let i = 0; i < -n; i++) out.u8(0x30);
+    writeDigits(out, 0, k);
+  } else {
+    writeDigits(out, 0, 1);
+    if (k > 1) {
+      out.u8(0x2e);
+      writeDigits(out, 1, k);
+    }
+    out.u8(0x65);
+    const x = n - 1;
+    out.u8(x < 0 ? 0x2d : 0x2b);
+    writeUint(out, <u32>abs(x));
+  }
+}
+
+function writeDigits(out: ByteWriter, from: i32, to: i32): void {
+  for (let i = from; i < to; i++) out.u8(digitBuf[i]);
+}
+
+function writeUint(out: ByteWriter, x: u32): void {
+  if (x >= 10) writeUint(out, x / 10);
+  out.u8(0x30 + (x % 10));
+}
+
+/** Appends candidate `d` (p digits, or 10^p after a carry) for exponent n. */
+function emit(out: ByteWriter, negative: bool, d: u64, p: i32, n: i32): void {
+  if (d == POW10[p]) {
+    d = 1;
+    n++;
+  }
+  while (d % 10 == 0) d /= 10;
+  writeLayout(out, negative, d, n);
+}
+
+/**
+ * Appends the shortest round-tripping text of a finite, non-zero double to
+ * `out`. Returns false, having written nothing, when the value is outside
+ * the fast path's range.
+ */
+export function writeShortestFast(out: ByteWriter, v: f64): bool {
+  const negative = v < 0;
+  const bits = reinterpret<u64>(abs(v));
+  const biased = <i32>((bits >> 52) & 0x7ff);
+  if (biased == 0 || biased == 0x7ff) return false; // subnormal, infinite, NaN
+  const fraction = bits & 0xfffffffffffff;
+  const m = fraction | (<u64>1 << 52);
+  const e = biased - 1075;
+  // Just above a power of two the next double down is half as far away.
+  const narrowBelow = fraction == 0 && biased > 1;
+  const even = (m & 1) == 0;
+
+  // n from a logarithm estimate, corrected until D17 has exactly 17 digits.
+  let n = <i32>Math.floor(Math.log10(abs(v))) + 1;
+  let settled = false;
+  for (let tries = 0; tries < 3 && !settled; tries++) {
+    if (!scale(m, e, 17 - n)) return false;
+    if (D17 >= POW10[17]) n++;
+    else if (D17 < POW10[16]) n--;
+    else settled = true;
+  }
+  if (!settled) return false;
+
+  const ah = Ah;
+  const al = Al;
+  // lower half-gap: R, or R / 2 below a power of two (R is always even)
+  const lh = narrowBelow ? Rh >> 1 : Rh;
+  const ll = narrowBelow ? (Rl >> 1) | (Rh << 63) : Rl;
+  for (let p = 1; p <= 17; p++) {
+    const pw = POW10[17 - p];
+    const d = D17 / pw;
+    // unit of the p-th digit: U = P10 × 10^(17−p) × 2^K; truncation T = d × U
+    mul64(P10, pw);
+    shl(H, L, K);
+    const uh = H;
+    const ul = L;
+    mul64(d * pw, P10);
+    shl(H, L, K);
+    sub(ah, al, H, L); // below = A − T, the distance down to d
+    const bh = H;
+    const bl = L;
+    if (bh == 0 && bl == 0) {
+      emit(out, negative, d, p, n);
+      return true;
+    }
+    sub(uh, ul, bh, bl); // above = U − below, the distance up to d + 1
+    const ch = H;
+    const cl = L;
+    const downCmp = cmp(bh, bl, lh, ll);
+    const upCmp = cmp(ch, cl, Rh, Rl);
+    const downOk = even ? downCmp <= 0 : downCmp < 0;
+    const upOk = even ? upCmp <= 0 : upCmp < 0;
+    if (!downOk && !upOk) continue;
+    // nearer candidate; an exact tie rounds to an even digit string
+    const toward = cmp(bh, bl, ch, cl);
+    const up = toward > 0 || (toward == 0 && (d & 1) == 1);
+    if (up ? upOk : downOk) emit(out, negative, up ? d + 1 : d, p, n);
+    else emit(out, negative, up ? d : d + 1, p, n);
+    return true;
+  }
+  return false; // 17 digits always identify a double; not reached
+}
