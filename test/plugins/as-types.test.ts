@@ -270,6 +270,15 @@ describe("geo.point numbers against JavaScript, bit for bit (v1, v2, v2-incompat
       const bits = new BigUint64Array(new Float64Array([p]).buffer)[0] as bigint;
       return fromBits(bits + BigInt(d) >= 0n ? bits + BigInt(d) : bits);
     }),
+    // powers of two where the narrower lower gap changes the answer (2^-25, 2^-24: found by brute force
+    // with BigInt arithmetic; 2^64..2^68 take the fallback), and every power of two near the fast range
+    fc.constantFrom(2 ** -25, 2 ** -24, 2 ** 64, 2 ** 65, 2 ** 66, 2 ** 67, 2 ** 68),
+    fc.integer({ min: -40, max: 70 }).map((k) => 2 ** k),
+    // M × 2^e with 2^52 <= M < 2^53, e in [-12, 0]: exact ties between two shortest candidates (e.g.
+    // 2^49 + 0.25 is exactly halfway between …312.2 and …312.3, both within its rounding interval)
+    fc
+      .tuple(fc.bigInt({ min: 1n << 52n, max: (1n << 53n) - 1n }), fc.integer({ min: -12, max: 0 }))
+      .map(([m, e]) => Number(m) * 2 ** e),
     // short decimals like coordinates: n / 10^d
     fc.tuple(fc.integer({ min: -180_000_000, max: 180_000_000 }), fc.integer({ min: 0, max: 9 })).map(
       ([n, d]) => n / 10 ** d,
