@@ -14,7 +14,7 @@
 // v, the digit unit 10^(n−p) and the half-gaps to the neighbours all become
 // integers below 2^126, so comparisons between them are exact.
 import { ByteWriter } from "../../sdk/assemblyscript/bytes";
-import { H, L, bitLength, cmp, mul64, shl, shr, sub } from "./u128";
+import { H, L, add, bitLength, cmp, mul64, shl, shr, sub } from "./u128";
 
 const POW10 = new StaticArray<u64>(20);
 const POW5 = new StaticArray<u64>(28);
@@ -94,54 +94,58 @@ function scale(m: u64, e: i32, q: i32): bool {
 
 /** Digits of the chosen candidate, most significant first. */
 const digitBuf = new StaticArray<u8>(24);
+/** Write cursor of `writeLayout` (an address inside the output buffer, room ensured up front). */
+let at: usize = 0;
 
 /** Writes ECMAScript's spelling of 0.D × 10^n (D without trailing zeros) to `out`. */
 function writeLayout(out: ByteWriter, negative: bool, d: u64, n: i32): void {
   let k = 0;
-  while (d != 0) {
-    digitBuf[k++] = <u8>(0x30 + <u32>(d % 10));
+  for (let t = d; t != 0; t /= 10) k++;
+  for (let i = k - 1; i >= 0; i--) {
+    unchecked((digitBuf[i] = <u8>(0x30 + <u32>(d % 10))));
     d /= 10;
   }
-  // reverse into most-significant-first order
-  for (let i = 0, j = k - 1; i < j; i++, j--) {
-    const c = digitBuf[i];
-    digitBuf[i] = digitBuf[j];
-    digitBuf[j] = c;
-  }
-  out.ensure(k + 30);
-  if (negative) out.u8(0x2d);
+  // longest output: sign, "0.", 5 zeros, 17 digits; or 21 digits; or d.ddd…e-308
+  out.ensure(k + 32);
+  at = out.buf.dataStart + <usize>out.length;
+  if (negative) put(0x2d);
   if (k <= n && n <= 21) {
-    writeDigits(out, 0, k);
-    for (let i = k; i < n; i++) out.u8(0x30);
+    putDigits(0, k);
+    for (let i = k; i < n; i++) put(0x30);
   } else if (0 < n && n <= 21) {
-    writeDigits(out, 0, n);
-    out.u8(0x2e);
-    writeDigits(out, n, k);
+    putDigits(0, n);
+    put(0x2e);
+    putDigits(n, k);
   } else if (-6 < n && n <= 0) {
-    out.u8(0x30);
-    out.u8(0x2e);
-    for (let i = 0; i < -n; i++) out.u8(0x30);
-    writeDigits(out, 0, k);
+    put(0x30);
+    put(0x2e);
+    for (let i = 0; i < -n; i++) put(0x30);
+    putDigits(0, k);
   } else {
-    writeDigits(out, 0, 1);
+    putDigits(0, 1);
     if (k > 1) {
-      out.u8(0x2e);
-      writeDigits(out, 1, k);
+      put(0x2e);
+      putDigits(1, k);
     }
-    out.u8(0x65);
+    put(0x65);
     const x = n - 1;
-    out.u8(x < 0 ? 0x2d : 0x2b);
-    writeUint(out, <u32>abs(x));
+    put(x < 0 ? 0x2d : 0x2b);
+    const ax = <u32>abs(x);
+    if (ax >= 100) put(0x30 + ax / 100);
+    if (ax >= 10) put(0x30 + ((ax / 10) % 10));
+    put(0x30 + (ax % 10));
   }
+  out.length = <i32>(at - out.buf.dataStart);
 }
 
-function writeDigits(out: ByteWriter, from: i32, to: i32): void {
-  for (let i = from; i < to; i++) out.u8(digitBuf[i]);
+@inline
+function put(c: u32): void {
+  store<u8>(at, <u8>c);
+  at++;
 }
 
-function writeUint(out: ByteWriter, x: u32): void {
-  if (x >= 10) writeUint(out, x / 10);
-  out.u8(0x30 + (x % 10));
+function putDigits(from: i32, to: i32): void {
+  for (let i = from; i < to; i++) put(unchecked(digitBuf[i]));
 }
 
 /** Appends candidate `d` (p digits, or 10^p after a carry) for exponent n. */
@@ -171,8 +175,10 @@ export function writeShortestFast(out: ByteWriter, v: f64): bool {
   const narrowBelow = fraction == 0 && biased > 1;
   const even = (m & 1) == 0;
 
-  // n from a logarithm estimate, corrected until D17 has exactly 17 digits.
-  let n = <i32>Math.floor(Math.log10(abs(v))) + 1;
+  // n from a logarithm estimate (log2 v ≈ exponent + fraction, low by at
+  // most 0.086), corrected until D17 has exactly 17 digits.
+  const log2 = <f64>(biased - 1023) + <f64>fraction * 2.220446049250313e-16; // 2^-52
+  let n = <i32>Math.floor(log2 * 0.3010299956639812) + 1;
   let settled = false;
   for (let tries = 0; tries < 3 && !settled; tries++) {
     if (!scale(m, e, 17 - n)) return false;
@@ -187,7 +193,25 @@ export function writeShortestFast(out: ByteWriter, v: f64): bool {
   // lower half-gap: R, or R / 2 below a power of two (R is always even)
   const lh = narrowBelow ? Rh >> 1 : Rh;
   const ll = narrowBelow ? (Rl >> 1) | (Rh << 63) : Rl;
-  for (let p = 1; p <= 17; p++) {
+  // A cheap lower bound on the length: the interval widened to whole units of
+  // digit 17, [lo17, hi17], holds no multiple of 10^(17−p) → no p-digit
+  // candidate can be inside the exact interval either, so the exact test
+  // below starts at the first p that survives (u64 divisions only).
+  sub(ah, al, lh, ll);
+  shr(H, L, K);
+  if (H != 0) return false;
+  const lo17 = L / P10;
+  add(ah, al, Rh, Rl);
+  shr(H, L, K);
+  if (H != 0) return false;
+  const hi17 = L / P10 + 1;
+  let first = 1;
+  while (first < 17) {
+    const pw = POW10[17 - first];
+    if ((hi17 / pw) * pw >= lo17) break;
+    first++;
+  }
+  for (let p = first; p <= 17; p++) {
     const pw = POW10[17 - p];
     const d = D17 / pw;
     // unit of the p-th digit: U = P10 × 10^(17−p) × 2^K; truncation T = d × U

@@ -55,6 +55,12 @@ export function sub(ah: u64, al: u64, bh: u64, bl: u64): void {
   H = ah - bh - (al < bl ? 1 : 0);
 }
 
+/** (H, L) = a + b (no carry out of 2^128: callers stay far below). */
+export function add(ah: u64, al: u64, bh: u64, bl: u64): void {
+  L = al + bl;
+  H = ah + bh + (L < al ? 1 : 0);
+}
+
 /** Compares a and b: −1, 0 or 1. */
 export function cmp(ah: u64, al: u64, bh: u64, bl: u64): i32 {
   if (ah != bh) return ah < bh ? -1 : 1;
