@@ -280,9 +280,9 @@ describe("geo.point numbers against JavaScript, bit for bit (v1, v2, v2-incompat
       .tuple(fc.bigInt({ min: 1n << 52n, max: (1n << 53n) - 1n }), fc.integer({ min: -12, max: 0 }))
       .map(([m, e]) => Number(m) * 2 ** e),
     // short decimals like coordinates: n / 10^d
-    fc.tuple(fc.integer({ min: -180_000_000, max: 180_000_000 }), fc.integer({ min: 0, max: 9 })).map(
-      ([n, d]) => n / 10 ** d,
-    ),
+    fc
+      .tuple(fc.integer({ min: -180_000_000, max: 180_000_000 }), fc.integer({ min: 0, max: 9 }))
+      .map(([n, d]) => n / 10 ** d),
     fc.constantFrom(-0, 0, Number.MIN_VALUE, -Number.MIN_VALUE, Number.MAX_VALUE, 2.2250738585072014e-308, 1e21, 1e-7),
   );
 
@@ -292,7 +292,9 @@ describe("geo.point numbers against JavaScript, bit for bit (v1, v2, v2-incompat
         for (const [name, p] of plugins()) {
           const shown = column(call(() => p.logicalType.toDisplay("geo.point", pointIpc(points)))).values;
           // v2-incompatible stores (lat, lon): the same storage displays swapped
-          const want = points.map(([a, b]) => (name === "v2-incompatible" ? `POINT(${js(b)} ${js(a)})` : `POINT(${js(a)} ${js(b)})`));
+          const want = points.map(([a, b]) =>
+            name === "v2-incompatible" ? `POINT(${js(b)} ${js(a)})` : `POINT(${js(a)} ${js(b)})`,
+          );
           expect(shown, name).to.deep.equal(want);
         }
       }),
@@ -319,9 +321,9 @@ describe("geo.point numbers against JavaScript, bit for bit (v1, v2, v2-incompat
     // the shortest spelling of any in-range double (round trip)
     fc.double({ min: -90, max: 90, noNaN: true }).map(js),
     // exact halfway points between neighbouring doubles, and one unit either side in the last digit
-    fc.tuple(fc.double({ min: 2 ** -1074, max: 90, noNaN: true }), fc.integer({ min: -1, max: 1 })).map(([x, d]) =>
-      halfwayAbove(x, d),
-    ),
+    fc
+      .tuple(fc.double({ min: 2 ** -1074, max: 90, noNaN: true }), fc.integer({ min: -1, max: 1 }))
+      .map(([x, d]) => halfwayAbove(x, d)),
   );
 
   it("from-literal parses every decimal to the double Number(s) gives", () => {
@@ -329,11 +331,14 @@ describe("geo.point numbers against JavaScript, bit for bit (v1, v2, v2-incompat
       fc.property(fc.array(fc.tuple(inRangeLiteral, inRangeLiteral), { minLength: 1, maxLength: 200 }), (pairs) => {
         const literals = pairs.map(([a, b]) => `POINT(${a} ${b})`);
         for (const [name, p] of plugins()) {
-          const stored = column(call(() => p.logicalType.fromLiteral("geo.point", utf8Ipc(literals)))).values as number[][];
+          const stored = column(call(() => p.logicalType.fromLiteral("geo.point", utf8Ipc(literals))))
+            .values as number[][];
           stored.forEach((pt, i) => {
             const [a, b] = pairs[i] as [string, string];
             const [x, y] = name === "v2-incompatible" ? [pt[1], pt[0]] : [pt[0], pt[1]];
-            expect(Object.is(x, Number(a)) && Object.is(y, Number(b)), `${name}: ${a} ${b} -> ${x} ${y}`).to.equal(true);
+            expect(Object.is(x, Number(a)) && Object.is(y, Number(b)), `${name}: ${a} ${b} -> ${x} ${y}`).to.equal(
+              true,
+            );
           });
         }
       }),
@@ -419,6 +424,51 @@ describe("uuid", () => {
         ),
       ).message,
     ).to.contain("Binary");
+  });
+
+  it("accepts exactly the 8-4-4-4-12 hex texts a regular expression does (braces in v2 only), one row at a time", () => {
+    // near-UUIDs: hex digits, dashes, braces and a few look-alikes at random positions
+    const near = fc
+      .tuple(
+        fc.uuid(),
+        fc.array(fc.tuple(fc.nat(39), fc.constantFrom("-", "{", "}", "g", "G", "@", "`", "/", ":", "F", "é", "")), {
+          maxLength: 3,
+        }),
+        fc.boolean(),
+      )
+      .map(([u, edits, braces]) => {
+        let t = braces ? `{${u}}` : u;
+        for (const [at, c] of edits) t = t.slice(0, at % (t.length + 1)) + c + t.slice((at % (t.length + 1)) + 1);
+        return t;
+      });
+    const plain = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    fc.assert(
+      fc.property(near, (text) => {
+        for (const [name, p, braces] of [
+          ["v1", v1, false],
+          ["v2", v2, true],
+        ] as const) {
+          const inner =
+            braces && text.length === 38 && text.startsWith("{") && text.endsWith("}") ? text.slice(1, -1) : text;
+          if (plain.test(inner)) {
+            const shown = column(
+              call(() =>
+                p.logicalType.toDisplay(
+                  "uuid",
+                  call(() => p.logicalType.fromLiteral("uuid", utf8Ipc([text]))),
+                ),
+              ),
+            );
+            expect(shown.values, `${name}: ${text}`).to.deep.equal([inner.toLowerCase()]);
+          } else {
+            const err = fnErrorOf(() => p.logicalType.fromLiteral("uuid", utf8Ipc([text])));
+            expect(err.code, `${name}: ${text}`).to.equal(0x101);
+            expect(err.message).to.contain(`"${text}"`);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("v2 also accepts braces; v1 does not", () => {

@@ -13,7 +13,8 @@ import {
   utf8Field,
   wrongInput,
 } from "./common";
-import { formatUuid, parseUuid, quote } from "./text";
+import { quote } from "./text";
+import { parseUuidAt, writeUuid } from "./uuid-bytes";
 
 export const UUID = "uuid";
 
@@ -30,36 +31,52 @@ class FromText extends RowMapper {
     super();
   }
   row(input: Column, i: i32, row: i32, out: ColumnBuilder): FnError | null {
-    const text = input.stringAt(i);
-    const bytes = parseUuid(text, this.allowBraces);
-    if (bytes == null) {
+    // parsed from the UTF-8 bytes straight into the output column; a string only for the error message
+    const offsets = changetype<Int32Array>(input.offsets);
+    const data = out.data;
+    data.ensure(16);
+    const dst = data.buf.dataStart + <usize>data.length;
+    if (!parseUuidAt(input.data.dataStart, unchecked(offsets[i]), unchecked(offsets[i + 1]), this.allowBraces, dst)) {
       const form = this.allowBraces ? "8-4-4-4-12 hex digits, optionally in {}" : "8-4-4-4-12 hex digits";
-      return invalidRow(row, `${quote(text)} is not a UUID (${form})`);
+      return invalidRow(row, `${quote(input.stringAt(i))} is not a UUID (${form})`);
     }
-    out.appendBytes(bytes);
+    data.length += 16;
+    out.endValue();
     return null;
   }
 }
 
 class FromBinary extends RowMapper {
   row(input: Column, i: i32, row: i32, out: ColumnBuilder): FnError | null {
-    const bytes = input.bytesAt(i);
-    if (bytes.length != 16) return invalidRow(row, `a UUID is 16 bytes, got ${bytes.length}`);
-    out.appendBytes(bytes);
+    const offsets = changetype<Int32Array>(input.offsets);
+    const start = unchecked(offsets[i]);
+    const length = unchecked(offsets[i + 1]) - start;
+    if (length != 16) return invalidRow(row, `a UUID is 16 bytes, got ${length}`);
+    copyToColumn(out, input.data.dataStart + <usize>start);
     return null;
   }
 }
 
 class CopyStorage extends RowMapper {
   row(input: Column, i: i32, _row: i32, out: ColumnBuilder): FnError | null {
-    out.appendBytes(input.data.slice(16 * i, 16 * i + 16));
+    copyToColumn(out, input.data.dataStart + (<usize>i << 4));
     return null;
   }
 }
 
+/** Appends the 16 bytes at `src` as one FixedSizeBinary[16] value. */
+function copyToColumn(out: ColumnBuilder, src: usize): void {
+  const data = out.data;
+  data.ensure(16);
+  memory.copy(data.buf.dataStart + <usize>data.length, src, 16);
+  data.length += 16;
+  out.endValue();
+}
+
 class ToText extends RowMapper {
   row(input: Column, i: i32, _row: i32, out: ColumnBuilder): FnError | null {
-    out.appendString(formatUuid(input.data.subarray(16 * i, 16 * i + 16)));
+    writeUuid(out.data, input.data.dataStart + (<usize>i << 4));
+    out.endValue();
     return null;
   }
 }

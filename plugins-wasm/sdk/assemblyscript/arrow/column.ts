@@ -177,11 +177,11 @@ export class ColumnBuilder {
   }
 
   /**
-   * Ends a Utf8/Binary value whose bytes the caller appended to `data`
-   * directly (no intermediate string or array per row).
+   * Ends a Utf8/Binary/FixedSizeBinary value whose bytes the caller appended
+   * to `data` directly (no intermediate string or array per row).
    */
   endValue(): void {
-    this.offsets.push(this.data.length);
+    if (this.type.id != TypeId.FixedSizeBinary) this.offsets.push(this.data.length);
     this.mark(true);
   }
 
