@@ -10,7 +10,7 @@ import type { ResourceTable } from "../component/resources.ts";
 import { PluginCallError } from "../errors.ts";
 import {
   checkBytes,
-  refuseAsync,
+  lendPersisted,
   checkString,
   coreFn,
   type Post,
@@ -204,34 +204,7 @@ export class CrdtState {
 
   /** Persist without copying out; see `IndexHandle.persistLent` for the rules. */
   persistLent<T>(use: (view: Uint8Array) => T): T {
-    const g = this.g;
-    if (!g.live || this.rep === 0) g.refuse("crdt-state.persist", this.rep === 0);
-    let area = 0;
-    let view: Uint8Array | undefined;
-    try {
-      area = this.core.persist(this.rep);
-      const err = g.resultError(area);
-      if (err) {
-        this.core.postPersist(area);
-        throw err;
-      }
-      view = g.lendList(area + 4);
-    } catch (e) {
-      if (e instanceof PluginCallError) throw e;
-      throw g.trap(e, "crdt-state.persist");
-    }
-    try {
-      return refuseAsync(g, use(view as Uint8Array), "crdt-state.persistLent");
-    } finally {
-      if (g.live) {
-        try {
-          this.core.postPersist(area);
-        } catch (e) {
-          // biome-ignore lint/correctness/noUnsafeFinally: a trap in post-return must surface and poison
-          throw g.trap(e, "crdt-state.persist (post-return)");
-        }
-      }
-    }
+    return lendPersisted(this.g, this.core.persist, this.core.postPersist, this.rep, "crdt-state.persist", use);
   }
 
   drop(): void {

@@ -12,7 +12,7 @@ import type { ResourceTable } from "../component/resources.ts";
 import { PluginCallError } from "../errors.ts";
 import {
   checkBytes,
-  refuseAsync,
+  lendPersisted,
   checkString,
   checkU32,
   coreFn,
@@ -247,34 +247,7 @@ export class IndexHandle {
    * Do not call into *this* instance from `use`: memory growth would detach the view.
    */
   persistLent<T>(use: (view: Uint8Array) => T): T {
-    const g = this.g;
-    if (!g.live || this.rep === 0) g.refuse("index-handle.persist", this.rep === 0);
-    let area = 0;
-    let view: Uint8Array | undefined;
-    try {
-      area = this.core.persist(this.rep);
-      const err = g.resultError(area);
-      if (err) {
-        this.core.postPersist(area);
-        throw err;
-      }
-      view = g.lendList(area + 4);
-    } catch (e) {
-      if (e instanceof PluginCallError) throw e;
-      throw g.trap(e, "index-handle.persist");
-    }
-    try {
-      return refuseAsync(g, use(view as Uint8Array), "index-handle.persistLent");
-    } finally {
-      if (g.live) {
-        try {
-          this.core.postPersist(area);
-        } catch (e) {
-          // biome-ignore lint/correctness/noUnsafeFinally: a trap in post-return must surface and poison
-          throw g.trap(e, "index-handle.persist (post-return)");
-        }
-      }
-    }
+    return lendPersisted(this.g, this.core.persist, this.core.postPersist, this.rep, "index-handle.persist", use);
   }
 
   /** The probe output schema, as an Arrow IPC stream with no batches. */

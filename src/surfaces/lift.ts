@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ErrorCode, type PluginCallError, PluginError } from "../errors.ts";
+import { ErrorCode, PluginCallError, PluginError } from "../errors.ts";
 import type { Guest } from "../component/guest.ts";
 import type { ResourceTable } from "../component/resources.ts";
 
@@ -134,4 +134,47 @@ export function takeStrings(g: Guest, area: number, post: Post): string[] {
   const out = g.strings(area);
   post(area);
   return out;
+}
+
+/**
+ * Calls a `persist`-shaped export (`self -> result<list<u8>, fn-error>`) and lends the bytes: `use` gets a view
+ * straight into the guest's memory, valid only during the callback (post-return runs after it), so passing it to
+ * another instance's `open`/`from-persisted` moves the bytes with one memcpy. `use` must not call into this
+ * instance: memory growth would detach the view.
+ */
+export function lendPersisted<T>(
+  g: Guest,
+  persist: (rep: number) => number,
+  post: Post,
+  rep: number,
+  what: string,
+  use: (view: Uint8Array) => T,
+): T {
+  if (!g.live || rep === 0) g.refuse(what, rep === 0);
+  let area = 0;
+  let view: Uint8Array | undefined;
+  try {
+    area = persist(rep);
+    const err = g.resultError(area);
+    if (err) {
+      post(area);
+      throw err;
+    }
+    view = g.lendList(area + 4);
+  } catch (e) {
+    if (e instanceof PluginCallError) throw e;
+    throw g.trap(e, what);
+  }
+  try {
+    return refuseAsync(g, use(view as Uint8Array), `${what} (lent)`);
+  } finally {
+    if (g.live) {
+      try {
+        post(area);
+      } catch (e) {
+        // biome-ignore lint/correctness/noUnsafeFinally: a trap in post-return must surface and poison
+        throw g.trap(e, `${what} (post-return)`);
+      }
+    }
+  }
 }
