@@ -88,7 +88,7 @@ function scale(m: u64, e: i32, q: i32): bool {
   }
   shr(Ah, Al, K);
   if (H != 0) return false;
-  D17 = L / P10;
+  D17 = P10 == 1 ? L : L / P10;
   return true;
 }
 
@@ -97,13 +97,23 @@ const digitBuf = new StaticArray<u8>(24);
 /** Write cursor of `writeLayout` (an address inside the output buffer, room ensured up front). */
 let at: usize = 0;
 
-/** Writes ECMAScript's spelling of 0.D × 10^n (D without trailing zeros) to `out`. */
-function writeLayout(out: ByteWriter, negative: bool, d: u64, n: i32): void {
-  let k = 0;
-  for (let t = d; t != 0; t /= 10) k++;
-  for (let i = k - 1; i >= 0; i--) {
-    unchecked((digitBuf[i] = <u8>(0x30 + <u32>(d % 10))));
-    d /= 10;
+/** Writes ECMAScript's spelling of 0.D × 10^n (D: k digits, no trailing zeros, below 10^17) to `out`. */
+function writeLayout(out: ByteWriter, negative: bool, d: u64, k: i32, n: i32): void {
+  // digits right to left; past the low 8 the rest fits in 32 bits (cheaper divisions)
+  let pos = k;
+  let rest = d;
+  if (rest >= 100000000) {
+    let low = <u32>(rest % 100000000);
+    rest /= 100000000;
+    for (let i = 0; i < 8; i++) {
+      unchecked((digitBuf[--pos] = <u8>(0x30 + (low % 10))));
+      low /= 10;
+    }
+  }
+  let high = <u32>rest;
+  while (pos > 0) {
+    unchecked((digitBuf[--pos] = <u8>(0x30 + (high % 10))));
+    high /= 10;
   }
   // longest output: sign, "0.", 5 zeros, 17 digits; or 21 digits; or d.ddd…e-308
   out.ensure(k + 32);
@@ -150,12 +160,80 @@ function putDigits(from: i32, to: i32): void {
 
 /** Appends candidate `d` (p digits, or 10^p after a carry) for exponent n. */
 function emit(out: ByteWriter, negative: bool, d: u64, p: i32, n: i32): void {
+  let k = p;
   if (d == POW10[p]) {
     d = 1;
+    k = 1;
     n++;
   }
-  while (d % 10 == 0) d /= 10;
-  writeLayout(out, negative, d, n);
+  while (d % 10 == 0) {
+    d /= 10;
+    k--;
+  }
+  writeLayout(out, negative, d, k, n);
+}
+
+const POW10_F64 = new StaticArray<f64>(23);
+POW10_F64[0] = 1;
+for (let i = 1; i < 23; i++) POW10_F64[i] = POW10_F64[i - 1] * 10; // exact up to 10^22
+/** Below 10^15 a scaled value's double is within 1/16 of it, and units are wide enough (see below). */
+const SHORT_LIMIT: f64 = 1e15;
+
+/** Result of `shortCandidate`: the integer s with s × 10^−q reading back as v, or 0. */
+let shortDigits: u64 = 0;
+
+/**
+ * Whether some decimal s × 10^−q with an integer s reads back as v (v normal,
+ * positive). Exact, in double arithmetic. While t = v × 10^q < 10^15 the
+ * unit 10^−q exceeds v / 10^15, more than 4.5 times the width of v's
+ * rounding interval (at most 2^−52 × v for a normal v), so at most one
+ * multiple c of the unit lies inside it, and then |v × 10^q − c| < 0.23;
+ * the computed t is one rounding (<= 1/16) away from v × 10^q, so
+ * c = nearest(t). Reading s × 10^−q back is Clinger's case (s < 2^53 and
+ * 10^|q| exact, |q| <= 22: one correctly rounded operation, ties to even,
+ * exactly as parsing does). Returns true also when t >= 10^15 or |q| > 22
+ * ("cannot tell": the caller falls back to the 128-bit path).
+ */
+function shortCandidate(v: f64, q: i32): bool {
+  if (q > 22 || q < -22) return true;
+  const t = q >= 0 ? v * unchecked(POW10_F64[q]) : v / unchecked(POW10_F64[-q]);
+  if (t >= SHORT_LIMIT) return true;
+  const s = nearest(t);
+  const back = q >= 0 ? s / unchecked(POW10_F64[q]) : s * unchecked(POW10_F64[-q]);
+  if (back != v) return false;
+  shortDigits = <u64>s;
+  return true;
+}
+
+/**
+ * The common case in double arithmetic only: when the shortest spelling has
+ * at most 15 digits (found by `shortCandidate`). "A candidate exists at q" only turns from false to true
+ * as q grows (finer units include the coarser ones' multiples), and so does
+ * "cannot tell", so a binary search over q finds the coarsest q that works;
+ * if that answer is "cannot tell", false (the 128-bit path decides).
+ */
+function writeShortDouble(out: ByteWriter, negative: bool, v: f64, nUpper: i32): bool {
+  // at q0 the unit is >= 10^(n−1): one digit at most; at q0 + 17 the scaled value is >= 10^16 > 2^53
+  let lo = 1 - nUpper;
+  let hi = lo + 17;
+  if (lo < -22) return false;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (shortCandidate(v, mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  shortDigits = 0;
+  if (!shortCandidate(v, lo) || shortDigits == 0) return false;
+  let d = shortDigits;
+  let k = 1;
+  while (k < 17 && d >= unchecked(POW10[k])) k++;
+  const n = k - lo;
+  while (d % 10 == 0) {
+    d /= 10;
+    k--;
+  }
+  writeLayout(out, negative, d, k, n);
+  return true;
 }
 
 /**
@@ -179,6 +257,7 @@ export function writeShortestFast(out: ByteWriter, v: f64): bool {
   // most 0.086), corrected until D17 has exactly 17 digits.
   const log2 = <f64>(biased - 1023) + <f64>fraction * 2.220446049250313e-16; // 2^-52
   let n = <i32>Math.floor(log2 * 0.3010299956639812) + 1;
+  if (writeShortDouble(out, negative, abs(v), n + 1)) return true;
   let settled = false;
   for (let tries = 0; tries < 3 && !settled; tries++) {
     if (!scale(m, e, 17 - n)) return false;
@@ -200,16 +279,21 @@ export function writeShortestFast(out: ByteWriter, v: f64): bool {
   sub(ah, al, lh, ll);
   shr(H, L, K);
   if (H != 0) return false;
-  const lo17 = L / P10;
+  const lo17 = P10 == 1 ? L : L / P10;
   add(ah, al, Rh, Rl);
   shr(H, L, K);
   if (H != 0) return false;
-  const hi17 = L / P10 + 1;
+  const hi17 = (P10 == 1 ? L : L / P10) + 1;
+  // "some multiple of 10^(17−p) lies in [lo17, hi17]" only turns from false
+  // to true as p grows (a multiple of 10^(j+1) is a multiple of 10^j):
+  // binary search for the first true p.
   let first = 1;
-  while (first < 17) {
-    const pw = POW10[17 - first];
-    if ((hi17 / pw) * pw >= lo17) break;
-    first++;
+  let last = 17; // always true: lo17 <= D17 <= hi17
+  while (first < last) {
+    const mid = (first + last) >> 1;
+    const pw = POW10[17 - mid];
+    if ((hi17 / pw) * pw >= lo17) last = mid;
+    else first = mid + 1;
   }
   for (let p = first; p <= 17; p++) {
     const pw = POW10[17 - p];
