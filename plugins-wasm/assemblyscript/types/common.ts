@@ -25,6 +25,10 @@ export function extensionField(input: Field, storage: DataType, name: string, me
 /** Per-row conversion: returns an error, or appends the row (or a null) to `out`. */
 export abstract class RowMapper {
   abstract row(input: Column, i: i32, globalRow: i32, out: ColumnBuilder): FnError | null;
+  /** Expected output bytes per Utf8/Binary row, so the builder is allocated once per batch. */
+  get bytesPerRow(): i32 {
+    return 0;
+  }
 }
 
 /** Maps every batch row by row; nulls pass through as nulls. */
@@ -34,6 +38,7 @@ export function mapRows(input: ArrowStream, field: Field, mapper: RowMapper): Re
   for (let b = 0; b < input.batches.length; b++) {
     const col = input.batches[b];
     const builder = new ColumnBuilder(field.type);
+    builder.reserve(col.length, mapper.bytesPerRow);
     for (let i = 0; i < col.length; i++) {
       if (col.isNull(i)) {
         builder.appendNull();

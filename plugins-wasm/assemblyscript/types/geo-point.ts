@@ -79,6 +79,10 @@ class ToWkt extends RowMapper {
   constructor(public latFirst: bool) {
     super();
   }
+  /** `POINT(` + two coordinates of up to ~10 characters + ` )`. */
+  get bytesPerRow(): i32 {
+    return 28;
+  }
   row(input: Column, i: i32, _row: i32, out: ColumnBuilder): FnError | null {
     const child = changetype<Column>(input.child);
     const a = child.f64At(2 * i);

@@ -74,6 +74,9 @@ function copyToColumn(out: ColumnBuilder, src: usize): void {
 }
 
 class ToText extends RowMapper {
+  get bytesPerRow(): i32 {
+    return 36;
+  }
   row(input: Column, i: i32, _row: i32, out: ColumnBuilder): FnError | null {
     writeUuid(out.data, input.data.dataStart + (<usize>i << 4));
     out.endValue();

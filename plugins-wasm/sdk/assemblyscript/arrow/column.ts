@@ -142,6 +142,20 @@ export class ColumnBuilder {
     if (type.id == TypeId.FixedSizeList) this.child = new ColumnBuilder(changetype<Field>(type.child).type);
   }
 
+  /**
+   * Preallocates for `rows` more rows, `bytesPerValue` data bytes each for
+   * Utf8/Binary (an estimate; fixed-width types know theirs), so a row loop
+   * does not regrow and copy its buffers as it goes.
+   */
+  reserve(rows: i32, bytesPerValue: i32 = 0): void {
+    if (rows <= 0) return;
+    this.validity.ensure((rows + 7) >> 3);
+    const t = this.type;
+    if (t.id == TypeId.FixedSizeList) changetype<ColumnBuilder>(this.child).reserve(rows * t.width);
+    else if (t.id == TypeId.Utf8 || t.id == TypeId.Binary) this.data.ensure(rows * max(bytesPerValue, 0));
+    else this.data.ensure(rows * t.fixedWidth);
+  }
+
   private mark(valid: bool): void {
     if ((this.length & 7) == 0) this.validity.u8(0);
     if (valid) {
