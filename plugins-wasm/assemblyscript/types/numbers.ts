@@ -1,4 +1,10 @@
-// Exact number <-> text conversions. The runtime's own are not good enough:
+// Exact number <-> text conversions by big-integer arithmetic: the reference
+// definitions, and the fallback of the fast paths (parse-fast.ts: Clinger;
+// print-fast.ts: double arithmetic, then 128-bit integers), which take over
+// whenever they can prove their answer equals these. Slow (tens of µs) but
+// only reached for subnormals, magnitudes beyond ~1e-10 … 2^64 and inputs
+// with more than 19 significant digits or large exponents.
+// The runtime's own conversions are not good enough:
 // f64.toString is Grisu2 (round-trips, often longer than needed) and
 // parseFloat misrounds some subnormals.
 //

@@ -1,4 +1,6 @@
-import { parseDecimal, shortestNumber } from "./numbers";
+import { ByteWriter } from "../../sdk/assemblyscript/bytes";
+import { parseDecimal } from "./numbers";
+import { writeNumber } from "./wkt";
 // Text helpers for the logical types: WKT points, shortest round-tripping
 // numbers, canonical UUIDs.
 
@@ -103,7 +105,10 @@ export function parseWktPoint(s: string): f64[] | null {
 
 /** Shortest text that parses back to `v`, spelled like JavaScript's `String(v)` (but `-0` stays `-0`). */
 export function formatNumber(v: f64): string {
-  return shortestNumber(v);
+  // the same code as the display columns (wkt.ts), so messages and columns never disagree
+  const scratch = new ByteWriter(32);
+  writeNumber(scratch, v);
+  return String.UTF8.decodeUnsafe(scratch.buf.dataStart, <usize>scratch.length);
 }
 
 export function formatWktPoint(x: f64, y: f64): string {
