@@ -321,8 +321,9 @@ describe("geo.point numbers against JavaScript, bit for bit (v1, v2, v2-incompat
     // the shortest spelling of any in-range double (round trip)
     fc.double({ min: -90, max: 90, noNaN: true }).map(js),
     // exact halfway points between neighbouring doubles, and one unit either side in the last digit
+    // (x below 89: the halfway point above 90 would be out of range)
     fc
-      .tuple(fc.double({ min: 2 ** -1074, max: 90, noNaN: true }), fc.integer({ min: -1, max: 1 }))
+      .tuple(fc.double({ min: 2 ** -1074, max: 89, noNaN: true }), fc.integer({ min: -1, max: 1 }))
       .map(([x, d]) => halfwayAbove(x, d)),
   );
 
