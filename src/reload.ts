@@ -231,6 +231,10 @@ function checkManifest(run: Run): void {
 function checkCompat(run: Run): void {
   const { old, next } = versions(run);
   const kept = (surface: Surface, key: string) => declared(next.manifest, surface).includes(key);
+  if (old.instance.poisoned) {
+    replacingPoisoned(run);
+    return;
+  }
 
   for (const r of liveOf(run, LiveIndex)) {
     if (!kept("index", r.kind)) continue;
@@ -303,6 +307,24 @@ function checkCompat(run: Run): void {
   }
 }
 
+/**
+ * The serving version trapped: its memory cannot be trusted, so no state can be read out of it. Replacing it
+ * takes `force`, and drops its live indexes and CRDT states (say which); CDC streams lose nothing — the host's
+ * log holds every batch after what the sink received, and the new version resumes there.
+ */
+function replacingPoisoned(run: Run): void {
+  const lost = [...liveOf(run, LiveIndex), ...liveOf(run, LiveCrdt)];
+  if (!run.options.force) {
+    const what = lost.length ? `; replacing it drops ${lost.map((r) => `${r.surface} "${r.name}"`).join(", ")}` : "";
+    throw new PluginError(
+      ErrorCode.Poisoned,
+      `the serving version ${versions(run).old.manifest.version} trapped, so its state cannot be read${what}. ` +
+        "Reload with { force: true } to replace it (CDC streams resume from what their sinks received)",
+    );
+  }
+  run.dropped.push(...lost);
+}
+
 // 5. quiesce --------------------------------------------------------------
 async function quiesce(run: Run): Promise<void> {
   const gate = (run.entry as PluginEntry).gate;
@@ -318,7 +340,15 @@ async function quiesce(run: Run): Promise<void> {
 
 // 6. handoff --------------------------------------------------------------
 function handoff(run: Run): void {
-  const { next } = versions(run);
+  const { old, next } = versions(run);
+  if (old.instance.poisoned) {
+    // Only CDC survives a trapped version (see replacingPoisoned); anything created since check-compat goes too.
+    for (const r of [...liveOf(run, LiveIndex), ...liveOf(run, LiveCrdt)]) {
+      if (!run.dropped.includes(r)) run.dropped.push(r);
+    }
+    for (const r of liveOf(run, LiveCdc)) run.streams.set(r, r.prepareHandoff(next));
+    return;
+  }
   for (const r of liveOf(run, LiveIndex)) {
     if (declared(next.manifest, "index").includes(r.kind)) {
       if (!run.indexes.has(r)) moveIndex(run, r); // created after check-compat

@@ -245,11 +245,17 @@ export class LiveCdc extends LiveResource {
    */
   prepareHandoff(next: PluginVersion): PendingCdcHandoff {
     let resumeAt: bigint;
-    try {
-      resumeAt = this.#checkpointNow();
-    } catch (err) {
-      if (!this.#halted) throw err;
-      resumeAt = this.#checkpointed; // a halted stream keeps its frozen checkpoint
+    if (this.binding.version.instance.poisoned) {
+      // The old instance cannot be asked (it trapped): what the sink received is the truth, and every batch
+      // after it is still in the host's log.
+      resumeAt = this.#emittedEnd;
+    } else {
+      try {
+        resumeAt = this.#checkpointNow();
+      } catch (err) {
+        if (!this.#halted) throw err;
+        resumeAt = this.#checkpointed; // a halted stream keeps its frozen checkpoint
+      }
     }
     if (resumeAt !== this.#emittedEnd) {
       throw new PluginError(
@@ -314,7 +320,7 @@ export class LiveCdc extends LiveResource {
   retire(old: Binding): void {
     this.#sealed = old.stream;
     try {
-      this.#withSink(old, "sealed", () => old.stream.shutdown());
+      if (!old.version.instance.poisoned) this.#withSink(old, "sealed", () => old.stream.shutdown());
     } finally {
       this.#sealed = null;
       old.stream.drop();
