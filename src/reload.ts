@@ -20,6 +20,10 @@
  * version is disposed, the old one keeps serving exactly as before, queued calls
  * run on it, and the `ReloadError` carries a report naming the failed step.
  *
+ * A serving version that trapped cannot be read from; it is replaced only with
+ * `force` (see replacingPoisoned): CDC resumes from what its sink received, its
+ * indexes and CRDT states are dropped.
+ *
  * @module
  */
 import { decode } from "@msgpack/msgpack";
