@@ -391,6 +391,10 @@ function commit(run: Run): void {
   run.host.registry.replace(old, next);
   entry.current = next;
   for (const [r, handle] of run.indexes) {
+    if (r.dropped) {
+      quietly(() => handle.drop()); // dropped by its user after check-compat opened it in the new version
+      continue;
+    }
     run.retiring.indexes.push(r.handle);
     r.handle = handle;
   }

@@ -161,3 +161,21 @@ describe("generations", () => {
     host.dispose();
   });
 });
+
+describe("reload: resources dropped mid-reload", () => {
+  it("an index dropped after check-compat opened it in the new version leaves no handle behind", async () => {
+    const { host, handle } = await hostWith("vector-flat-v1");
+    const idx = await host.createIndex("gone", "vector.flat", vectorTable(50, 4, 41));
+    const kept = await host.createIndex("kept", "vector.flat", vectorTable(50, 4, 42));
+    const report = await host.reload(handle, await plugin("vector-flat-v2"), {
+      beforeStep: async (step) => {
+        if (step === "quiesce") await idx.drop(); // the gate is still open: the drop runs before quiesce closes it
+      },
+    });
+    expect(report.ok).to.equal(true);
+    expect(idx.dropped).to.equal(true);
+    expect(kept.servedBy.version).to.equal("2.0.0");
+    expect(host.entries.get(handle.id)?.current.instance.liveHandles().index).to.equal(1);
+    host.dispose();
+  });
+});
