@@ -40,8 +40,13 @@ const noPost = new Set(["memory", "cabi_realloc", "crdt_state_dtor"]);
 const worldImports = {
   "crdt-plugin": ["uni:plugin/host-log@1.0.0 log", `[export]${CRDT} [resource-new]crdt-state`],
   "type-plugin": ["uni:plugin/host-log@1.0.0 log"],
+  "analytics-plugin": ["uni:plugin/host-log@1.0.0 log", `[export]${CRDT} [resource-new]crdt-state`],
 };
-const worldSurfaces = { "crdt-plugin": ["base", "crdt"], "type-plugin": ["base", "types"] };
+const worldSurfaces = {
+  "crdt-plugin": ["base", "crdt"],
+  "type-plugin": ["base", "types"],
+  "analytics-plugin": ["base", "crdt", "types"],
+};
 
 /** The full plain -> canonical table for a world, cabi_post_* included. */
 export function exportTable(world) {

@@ -17,6 +17,8 @@ export const plugins = [
   ["types-v1.wasm", "types/types-v1.ts", "type-plugin"],
   ["types-v2.wasm", "types/types-v2.ts", "type-plugin"],
   ["types-v2-incompatible.wasm", "types/types-v2-incompatible.ts", "type-plugin"],
+  ["analytics-v1.wasm", "analytics/analytics-v1.ts", "analytics-plugin"],
+  ["analytics-v2.wasm", "analytics/analytics-v2.ts", "analytics-plugin"],
 ];
 
 // incremental GC: live states are rooted in the SDK's rep tables, and long-lived

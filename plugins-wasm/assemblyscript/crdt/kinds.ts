@@ -54,3 +54,8 @@ export const KIND_NAMES: string[] = [G_COUNTER, PN_COUNTER, LWW_REGISTER, OR_SET
 export function registerKinds(): void {
   for (let i = 0; i < KIND_NAMES.length; i++) registerCrdtKind(KIND_NAMES[i], new ModelKind(KIND_NAMES[i]));
 }
+
+/** Registers just `names` (a subset of KIND_NAMES), for plugins that bundle a few kinds with other surfaces. */
+export function registerKindsNamed(names: string[]): void {
+  for (let i = 0; i < names.length; i++) registerCrdtKind(names[i], new ModelKind(names[i]));
+}
