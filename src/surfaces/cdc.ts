@@ -16,10 +16,11 @@ import {
   checkString,
   checkU64,
   coreFn,
+  dropOwned,
   type Post,
   postFn,
   takeHandle,
-  takeStrings,
+  listNames,
   takeUnit,
 } from "./lift.ts";
 
@@ -71,13 +72,7 @@ export class CdcClient {
 
   /** The output names this component implements (e.g. `changelog`). */
   outputs(): string[] {
-    const g = this.g;
-    if (!g.live) g.refuse("cdc.outputs");
-    try {
-      return takeStrings(g, this.core.outputs(), this.core.postOutputs);
-    } catch (e) {
-      throw g.trap(e, "cdc.outputs");
-    }
+    return listNames(this.g, this.core.outputs, this.core.postOutputs, "cdc.outputs");
   }
 
   /** Starts `output`, resuming at `fromLsn` inclusive (omitted: from the start). */
@@ -183,16 +178,7 @@ export class CdcStream {
   }
 
   drop(): void {
-    if (this.rep === 0) return;
-    const g = this.g;
-    if (g.inImport) g.refuse("drop");
-    const rep = this.table.remove(this.handle);
-    if (!g.live) return;
-    try {
-      this.core.dtor(rep);
-    } catch (e) {
-      throw g.trap(e, "cdc-stream drop");
-    }
+    if (this.rep !== 0) dropOwned(this.g, this.table, this.handle, this.core.dtor, "cdc-stream drop");
   }
 
   [Symbol.dispose](): void {

@@ -13,11 +13,12 @@ import {
   lendPersisted,
   checkString,
   coreFn,
+  dropOwned,
   type Post,
   postFn,
   takeHandle,
   takeList,
-  takeStrings,
+  listNames,
   takeUnit,
 } from "./lift.ts";
 
@@ -79,13 +80,7 @@ export class CrdtClient {
   }
 
   kinds(): string[] {
-    const g = this.g;
-    if (!g.live) g.refuse("crdt.kinds");
-    try {
-      return takeStrings(g, this.core.kinds(), this.core.postKinds);
-    } catch (e) {
-      throw g.trap(e, "crdt.kinds");
-    }
+    return listNames(this.g, this.core.kinds, this.core.postKinds, "crdt.kinds");
   }
 
   empty(kind: string): CrdtState {
@@ -208,16 +203,7 @@ export class CrdtState {
   }
 
   drop(): void {
-    if (this.rep === 0) return;
-    const g = this.g;
-    if (g.inImport) g.refuse("drop");
-    const rep = this.table.remove(this.handle);
-    if (!g.live) return;
-    try {
-      this.core.dtor(rep);
-    } catch (e) {
-      throw g.trap(e, "crdt-state drop");
-    }
+    if (this.rep !== 0) dropOwned(this.g, this.table, this.handle, this.core.dtor, "crdt-state drop");
   }
 
   [Symbol.dispose](): void {

@@ -16,12 +16,13 @@ import {
   checkString,
   checkU32,
   coreFn,
+  dropOwned,
   type Post,
   postFn,
   takeHandle,
   takeList,
   takePlainList,
-  takeStrings,
+  listNames,
 } from "./lift.ts";
 
 type Area0 = () => number;
@@ -86,13 +87,7 @@ export class IndexClient {
 
   /** The index kinds this component implements (e.g. `vector.flat`). */
   kinds(): string[] {
-    const g = this.g;
-    if (!g.live) g.refuse("index.kinds");
-    try {
-      return takeStrings(g, this.core.kinds(), this.core.postKinds);
-    } catch (e) {
-      throw g.trap(e, "index.kinds");
-    }
+    return listNames(this.g, this.core.kinds, this.core.postKinds, "index.kinds");
   }
 
   /** Builds an index of `kind` over `source` (Arrow IPC stream bytes). */
@@ -263,16 +258,7 @@ export class IndexHandle {
 
   /** Drops the handle: runs the guest destructor. Idempotent; after dispose/poison it only forgets the handle. */
   drop(): void {
-    if (this.rep === 0) return;
-    const g = this.g;
-    if (g.inImport) g.refuse("drop");
-    const rep = this.table.remove(this.handle);
-    if (!g.live) return;
-    try {
-      this.core.dtor(rep);
-    } catch (e) {
-      throw g.trap(e, "index-handle drop");
-    }
+    if (this.rep !== 0) dropOwned(this.g, this.table, this.handle, this.core.dtor, "index-handle drop");
   }
 
   [Symbol.dispose](): void {

@@ -136,6 +136,28 @@ export function takeStrings(g: Guest, area: number, post: Post): string[] {
   return out;
 }
 
+/** Calls a `() -> list<string>` export (`kinds`, `outputs`, `names`): the keys a surface implements. */
+export function listNames(g: Guest, call: () => number, post: Post, what: string): string[] {
+  if (!g.live) g.refuse(what);
+  try {
+    return takeStrings(g, call(), post);
+  } catch (e) {
+    throw g.trap(e, what);
+  }
+}
+
+/** Drops the host's handle to a guest resource and runs the guest's destructor (unless the guest is gone). */
+export function dropOwned(g: Guest, table: ResourceTable, handle: number, dtor: (rep: number) => void, what: string) {
+  if (g.inImport) g.refuse("drop");
+  const rep = table.remove(handle);
+  if (!g.live) return;
+  try {
+    dtor(rep);
+  } catch (e) {
+    throw g.trap(e, what);
+  }
+}
+
 /**
  * Calls a `persist`-shaped export (`self -> result<list<u8>, fn-error>`) and lends the bytes: `use` gets a view
  * straight into the guest's memory, valid only during the callback (post-return runs after it), so passing it to

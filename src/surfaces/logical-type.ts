@@ -9,7 +9,7 @@ import { fromIPC, toIPC } from "../arrow.ts";
 import { interfaceName } from "../component/abi.ts";
 import type { Guest } from "../component/guest.ts";
 import { PluginCallError } from "../errors.ts";
-import { checkBytes, checkString, coreFn, type Post, postFn, takeList, takeString, takeStrings } from "./lift.ts";
+import { checkBytes, checkString, coreFn, type Post, postFn, listNames, takeList, takeString } from "./lift.ts";
 
 type Area2 = (a: number, b: number) => number;
 type Area4 = (a: number, b: number, c: number, d: number) => number;
@@ -64,13 +64,7 @@ export class LogicalTypeClient {
   }
 
   names(): string[] {
-    const g = this.g;
-    if (!g.live) g.refuse("logical-type.names");
-    try {
-      return takeStrings(g, this.core.names(), this.core.postNames);
-    } catch (e) {
-      throw g.trap(e, "logical-type.names");
-    }
+    return listNames(this.g, this.core.names, this.core.postNames, "logical-type.names");
   }
 
   /** The storage type, as apache-arrow's `DataType.toString()`. */
