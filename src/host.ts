@@ -220,34 +220,45 @@ export class PluginHost {
     if (table.get(r.name) === r) table.delete(r.name);
   };
 
+  /**
+   * Creates a named live resource through its plugin's gate. The name is claimed and recorded inside the gated
+   * call, so two concurrent creates of one name cannot both succeed, and a create queued behind a reload runs
+   * on the version serving after it.
+   */
+  async #create<T extends LiveResource>(
+    table: Named<T>,
+    what: string,
+    name: string,
+    surface: Surface,
+    key: string,
+    make: (entry: PluginEntry) => T,
+  ): Promise<T> {
+    this.#claim(table, what, name);
+    const entry = this.#entryProviding(surface, key);
+    return await through(entry, () => {
+      this.#claim(table, what, name);
+      const resource = make(entry);
+      table.set(name, resource);
+      return resource;
+    });
+  }
+
   /** Builds a live index of `kind` over Arrow data (`id: Int64` + vectors for `vector.flat`). */
   async createIndex(name: string, kind: string, source: ArrowInput, options: object = {}): Promise<LiveIndex> {
-    this.#claim(this.#indexes, "index", name);
-    const entry = this.#entryProviding("index", kind);
     const bytes = ipcOf(source);
     const json = JSON.stringify(options);
-    const idx = await through(entry, () => {
-      this.#claim(this.#indexes, "index", name);
-      const handle = entry.current.instance.index?.build(kind, bytes, json);
-      if (!handle) throw new Error("unreachable: registered index kind without the interface");
+    return this.#create(this.#indexes, "index", name, "index", kind, (entry) => {
+      const handle = serving(entry.current.instance.index, "index").build(kind, bytes, json);
       return new LiveIndex(entry, name, kind, handle, this.#forget);
     });
-    this.#indexes.set(name, idx);
-    return idx;
   }
 
   /** Reopens a live index from persisted bytes (e.g. after a restart). */
   async openIndex(name: string, kind: string, persisted: Uint8Array): Promise<LiveIndex> {
-    this.#claim(this.#indexes, "index", name);
-    const entry = this.#entryProviding("index", kind);
-    const idx = await through(entry, () => {
-      this.#claim(this.#indexes, "index", name);
-      const handle = entry.current.instance.index?.open(kind, persisted);
-      if (!handle) throw new Error("unreachable: registered index kind without the interface");
+    return this.#create(this.#indexes, "index", name, "index", kind, (entry) => {
+      const handle = serving(entry.current.instance.index, "index").open(kind, persisted);
       return new LiveIndex(entry, name, kind, handle, this.#forget);
     });
-    this.#indexes.set(name, idx);
-    return idx;
   }
 
   index(name: string): LiveIndex | undefined {
@@ -256,17 +267,11 @@ export class PluginHost {
 
   /** Creates a live CRDT state of `kind`: empty, or from persisted bytes. */
   async createCrdt(name: string, kind: string, persisted?: Uint8Array): Promise<LiveCrdt> {
-    this.#claim(this.#crdts, "crdt", name);
-    const entry = this.#entryProviding("crdt", kind);
-    const state = await through(entry, () => {
-      this.#claim(this.#crdts, "crdt", name);
-      const crdt = entry.current.instance.crdt;
-      if (!crdt) throw new Error("unreachable: registered crdt kind without the interface");
-      const s = persisted ? crdt.fromPersisted(kind, persisted) : crdt.empty(kind);
-      return new LiveCrdt(entry, name, kind, s, this.#forget);
+    return this.#create(this.#crdts, "crdt", name, "crdt", kind, (entry) => {
+      const crdt = serving(entry.current.instance.crdt, "crdt");
+      const state = persisted ? crdt.fromPersisted(kind, persisted) : crdt.empty(kind);
+      return new LiveCrdt(entry, name, kind, state, this.#forget);
     });
-    this.#crdts.set(name, state);
-    return state;
   }
 
   crdt(name: string): LiveCrdt | undefined {
@@ -275,17 +280,10 @@ export class PluginHost {
 
   /** Starts CDC output `output` as live stream `name`, resuming at `options.fromLsn` (inclusive). */
   async attachCdc(name: string, output: string, options: CdcOptions = {}): Promise<LiveCdc> {
-    this.#claim(this.#streams, "cdc stream", name);
-    const entry = this.#entryProviding("cdc", output);
-    const live = await through(entry, () => {
-      this.#claim(this.#streams, "cdc stream", name);
-      const cdc = entry.current.instance.cdc;
-      if (!cdc) throw new Error("unreachable: registered cdc output without the interface");
-      const stream = cdc.start(output, options.fromLsn);
+    return this.#create(this.#streams, "cdc stream", name, "cdc", output, (entry) => {
+      const stream = serving(entry.current.instance.cdc, "cdc").start(output, options.fromLsn);
       return new LiveCdc(entry, name, output, stream, options, this.#forget);
     });
-    this.#streams.set(name, live);
-    return live;
   }
 
   cdc(name: string): LiveCdc | undefined {
@@ -339,4 +337,10 @@ export class PluginHost {
   #assertLive(): void {
     if (this.#disposed) throw new PluginError(ErrorCode.Disposed, "this PluginHost was disposed");
   }
+}
+
+/** A registered key's surface client; vetting guarantees the interface exists for every registered key. */
+function serving<T>(client: T | undefined, surface: Surface): T {
+  if (!client) throw new Error(`unreachable: a registered ${surface} key without the uni:plugin/${surface} export`);
+  return client;
 }
