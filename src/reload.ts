@@ -28,6 +28,7 @@
  */
 import { decode } from "@msgpack/msgpack";
 import { fromIPC } from "./arrow.ts";
+import { sameBytes } from "./bytes.ts";
 import { ErrorCode, PluginError, ReloadError, toPluginError } from "./errors.ts";
 import type { PluginHost } from "./host.ts";
 import { type Capability, declared, SURFACES, type Surface } from "./manifest.ts";
@@ -463,10 +464,6 @@ function moveIndex(run: Run, r: LiveIndex): IndexHandle {
   return fresh;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
 function schemaOf(ipc: Uint8Array): string {
   return fromIPC(ipc)
     .schema.fields.map((f) => `${f.name}: ${f.type}`)
@@ -501,7 +498,7 @@ function show(v: unknown): string {
 function deepEqual(a: unknown, b: unknown): boolean {
   if (typeof a === "bigint" || typeof b === "bigint") return BigInt(a as number) === BigInt(b as number);
   if (a === b) return true;
-  if (a instanceof Uint8Array && b instanceof Uint8Array) return a.length === b.length && a.every((x, i) => x === b[i]);
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return sameBytes(a, b);
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
   if (a && b && typeof a === "object" && typeof b === "object") {
     const ka = Object.keys(a).sort();

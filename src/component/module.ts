@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { sameBytes } from "../bytes.ts";
 import { ErrorCode, LoadError } from "../errors.ts";
 import { type CoreModuleSummary, readComponent, readCoreModule, withMemoryCeiling } from "./binary.ts";
 import { DEFAULT_MEMORY_PAGES_CEILING, type CompileOptions, type HostImportName, type SurfaceName } from "./types.ts";
@@ -186,20 +187,6 @@ function fingerprint(bytes: Uint8Array): string {
   const step = Math.max(1, Math.floor(bytes.length / 64));
   for (let i = 0; i < bytes.length; i += step) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
   return `${bytes.length}:${(h >>> 0).toString(16)}`;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  const words = a.length >>> 2;
-  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
-    const wa = new Uint32Array(a.buffer, a.byteOffset, words);
-    const wb = new Uint32Array(b.buffer, b.byteOffset, words);
-    for (let i = 0; i < words; i++) if (wa[i] !== wb[i]) return false;
-    for (let i = words * 4; i < a.length; i++) if (a[i] !== b[i]) return false;
-    return true;
-  }
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
