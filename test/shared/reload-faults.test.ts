@@ -15,7 +15,7 @@ import {
   type StepName,
 } from "../../src/mod.ts";
 import type { ComponentInstance } from "../../src/component/mod.ts";
-import { plugin, queryTable, refused, rowsOf, vectorTable } from "./reload-util.ts";
+import { expectContiguous, plugin, queryTable, refused, rowsOf, vectorTable } from "./reload-util.ts";
 
 const STEPS: StepName[] = ["instantiate", "check-manifest", "check-compat", "quiesce", "handoff", "commit"];
 const FAULTS = ["error", "trap", "timeout"] as const;
@@ -86,12 +86,7 @@ const SCENARIOS: Record<string, Scenario> = {
       return async () => {
         await live.publish(batch(1));
         await live.checkpoint();
-        let next = 0n;
-        for (const e of emits) {
-          expect(e.lsnStart).to.equal(next);
-          next = e.lsnEnd;
-        }
-        expect(next).to.equal(live.nextLsn);
+        expectContiguous(emits, 0n, live.nextLsn);
         return { by: live.servedBy, retained: live.retainedBatches };
       };
     },

@@ -5,7 +5,7 @@ import { makeVector, Table } from "apache-arrow";
 import { describe, expect, it } from "#test";
 import type { ComponentInstance } from "../../src/component/mod.ts";
 import { type CdcEmit, ErrorCode, PluginHost, type PluginError } from "../../src/mod.ts";
-import { plugin, refused } from "./reload-util.ts";
+import { expectContiguous, plugin, refused } from "./reload-util.ts";
 
 const CEILING_PAGES = 256;
 let row = 0n;
@@ -62,12 +62,7 @@ describe("reload: replacing a version that trapped", () => {
     await live.publish(batch(1));
     await live.checkpoint();
 
-    let next = 0n;
-    for (const e of emits) {
-      expect(e.lsnStart).to.equal(next);
-      next = e.lsnEnd;
-    }
-    expect(next).to.equal(live.nextLsn);
+    expectContiguous(emits, 0n, live.nextLsn);
     expect(live.halted).to.equal(null);
     host.dispose();
   });

@@ -1,7 +1,7 @@
 // Shared helpers for the reload suites: seeded data, Arrow tables, and assertions on ReloadError.
 import { Field, FixedSizeList, Float32, makeData, makeVector, Table } from "apache-arrow";
 import { expect } from "#test";
-import { PluginHost, type PluginHandle, ReloadError, type ReloadReport } from "../../src/mod.ts";
+import { type CdcEmit, PluginHost, type PluginHandle, ReloadError, type ReloadReport } from "../../src/mod.ts";
 import { loadPlugin } from "../support/fixtures.ts";
 
 /** A small deterministic PRNG (mulberry32), so failures reproduce. */
@@ -76,4 +76,15 @@ export async function refused(reload: Promise<ReloadReport>, step: string): Prom
     expect(report.failedStep).to.equal(step);
     return err;
   }
+}
+
+/** Every LSN in [from, to) reached the sink exactly once, in order. */
+export function expectContiguous(emits: readonly CdcEmit[], from: bigint, to: bigint): void {
+  let next = from;
+  for (const e of emits) {
+    expect(e.lsnStart, `emit ${e.lsnStart}..${e.lsnEnd} by v${e.version}`).to.equal(next);
+    expect(e.lsnEnd > e.lsnStart).to.equal(true);
+    next = e.lsnEnd;
+  }
+  expect(next).to.equal(to);
 }
