@@ -257,29 +257,31 @@ function checkCompat(run: Run): void {
   for (const r of liveOf(run, LiveCrdt)) {
     if (!kept("crdt", r.kind) || !nextCrdt) continue;
     crdtKinds.delete(r.kind);
-    const bytes = r.state.persist();
     const want = decode(r.state.value());
-    const probe = naming(
-      "crdt",
-      r.kind,
-      () => [nextCrdt.fromPersisted(r.kind, bytes), nextCrdt.empty(r.kind)] as const,
-    );
-    try {
-      sameValue(r.kind, "read back by the new version", want, decode(probe[0].value()));
-      naming("crdt", r.kind, () => probe[1].merge(bytes)); // old bytes merge into a new-version state
-      sameValue(r.kind, "merged into an empty new-version state", want, decode(probe[1].value()));
-      probe[0].merge(probe[1].persist()); // new bytes merge into it: idempotent
-      sameValue(r.kind, "merged with itself across versions", want, decode(probe[0].value()));
-    } finally {
-      for (const p of probe) p.drop();
-    }
+    // Every call below goes to the new instance, so the lent view of the old one's bytes stays valid: no copy out.
+    r.state.persistLent((bytes) => {
+      const probe = naming(
+        "crdt",
+        r.kind,
+        () => [nextCrdt.fromPersisted(r.kind, bytes), nextCrdt.empty(r.kind)] as const,
+      );
+      try {
+        sameValue(r.kind, "read back by the new version", want, decode(probe[0].value()));
+        naming("crdt", r.kind, () => probe[1].merge(bytes)); // old bytes merge into a new-version state
+        sameValue(r.kind, "merged into an empty new-version state", want, decode(probe[1].value()));
+        probe[0].merge(probe[1].persist()); // new bytes merge into it: idempotent
+        sameValue(r.kind, "merged with itself across versions", want, decode(probe[0].value()));
+      } finally {
+        for (const p of probe) p.drop();
+      }
+    });
   }
   for (const kind of crdtKinds) {
     // No live state of this kind: still prove the new version reads the old one's empty state.
     const empty = old.instance.crdt?.empty(kind);
     if (!empty || !nextCrdt) continue;
     try {
-      naming("crdt", kind, () => nextCrdt.fromPersisted(kind, empty.persist())).drop();
+      naming("crdt", kind, () => empty.persistLent((bytes) => nextCrdt.fromPersisted(kind, bytes))).drop();
     } finally {
       empty.drop();
     }
