@@ -7,6 +7,14 @@
 import { RecordBatch, Table, tableFromIPC, tableToIPC } from "apache-arrow";
 import { ErrorCode, PluginError } from "./errors.ts";
 
+/** Arrow data as a table, or as IPC stream bytes already serialised. */
+export type ArrowInput = Table | Uint8Array;
+
+/** The IPC stream bytes of an {@link ArrowInput}. */
+export function ipcOf(input: ArrowInput): Uint8Array {
+  return input instanceof Uint8Array ? input : toIPC(input);
+}
+
 /** A table or a single batch as Arrow IPC stream bytes. */
 export function toIPC(data: Table | RecordBatch): Uint8Array {
   if (data instanceof RecordBatch) return tableToIPC(new Table(data), "stream");

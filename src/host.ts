@@ -14,17 +14,19 @@
  *
  * @module
  */
+import { type ArrowInput, ipcOf } from "./arrow.ts";
 import { DEFAULT_MEMORY_PAGES_CEILING, type LogLevel } from "./component/types.ts";
 import { ErrorCode, PluginError, RegistryError } from "./errors.ts";
 import { Gate } from "./gate.ts";
+import { checkBytes, checkCount, checkKey, checkLsn, checkName, optionsJson } from "./input.ts";
 import { CAPABILITIES, type Capability, type Manifest, type Surface } from "./manifest.ts";
 import { type PluginHandle, type PluginVersion, stamp, vetPlugin } from "./plugin.ts";
 import { Registry } from "./registry.ts";
-import { reload as runReload, type ReloadOptions, type ReloadReport } from "./reload.ts";
+import { type ReloadHost, type ReloadOptions, type ReloadReport, reload as runReload } from "./reload.ts";
 import { type CdcOptions, LiveCdc } from "./resources/cdc.ts";
 import { LiveCrdt } from "./resources/crdt.ts";
 import { type LiveResource, type PluginEntry, through } from "./resources/entry.ts";
-import { type ArrowInput, ipcOf, LiveIndex } from "./resources/index.ts";
+import { LiveIndex } from "./resources/index.ts";
 import { LogicalType } from "./resources/logical-type.ts";
 import { type PluginSource, type ReadFile, readSource } from "./sources.ts";
 
@@ -68,48 +70,60 @@ export interface Lease {
 type Named<T> = Map<string, T>;
 
 export class PluginHost {
-  /** @internal */ readonly registry = new Registry<PluginVersion>();
-  /** @internal */ readonly entries = new Map<string, PluginEntry>();
-  /** @internal */ readonly options: Required<Omit<HostOptions, "readFile" | "onLog">> & HostOptions;
-  /** @internal literals seen per logical type, the samples reload checks */
-  readonly typeSamples = new Map<string, Set<string>>();
+  /** @internal the installed plugins by id: what serves, its gate, its live resources */
+  readonly entries = new Map<string, PluginEntry>();
+  readonly #registry = new Registry<PluginVersion>();
+  readonly #options: Required<Omit<HostOptions, "readFile" | "onLog">> & HostOptions;
+  /** Literals seen per logical type: the samples a reload checks the new version on. */
+  readonly #typeSamples = new Map<string, Set<string>>();
   readonly #generations = new Map<string, number>();
   readonly #indexes: Named<LiveIndex> = new Map();
   readonly #crdts: Named<LiveCrdt> = new Map();
   readonly #streams: Named<LiveCdc> = new Map();
+  /** What a reload may touch of this host, and nothing more (reload.ts does not import this file). */
+  readonly #reloadHost: ReloadHost;
   #disposed = false;
 
   constructor(options: HostOptions = {}) {
-    this.options = {
+    this.#options = {
       grants: options.grants ?? CAPABILITIES,
       memoryPagesCeiling: options.memoryPagesCeiling ?? DEFAULT_MEMORY_PAGES_CEILING,
       drainTimeoutMs: options.drainTimeoutMs ?? 5000,
       ...options,
     };
+    this.#reloadHost = {
+      entryFor: (handle) => this.#entryFor(handle),
+      vet: (source, grants) => this.#vet(source, grants),
+      checkRegistry: (old, next) => this.#registry.check(old, next),
+      swapRegistry: (old, next) => this.#registry.replace(old, next),
+      nextGeneration: (id) => this.#nextGeneration(id),
+      drainTimeoutMs: this.#options.drainTimeoutMs,
+      samples: (name) => [...(this.#typeSamples.get(name) ?? [])],
+    };
   }
 
-  /** @internal the next generation for `id`: strictly increasing, never reused, even after unload. */
-  nextGeneration(id: string): number {
+  /** The next generation for `id`: strictly increasing, never reused, even after unload. */
+  #nextGeneration(id: string): number {
     const g = (this.#generations.get(id) ?? 0) + 1;
     this.#generations.set(id, g);
     return g;
   }
 
-  /** @internal compiles, instantiates and vets a version without registering it. */
-  async vet(source: PluginSource, grants?: readonly Capability[]): Promise<PluginVersion> {
+  /** Compiles, instantiates and vets a version without registering it. */
+  async #vet(source: PluginSource, grants?: readonly Capability[]): Promise<PluginVersion> {
     this.#assertLive();
-    const bytes = await readSource(source, this.options.readFile);
-    const hostGrants = new Set(this.options.grants);
+    const bytes = await readSource(source, this.#options.readFile);
+    const hostGrants = new Set(this.#options.grants);
     const granted = grants ? new Set(grants.filter((g) => hostGrants.has(g))) : hostGrants;
     return await vetPlugin(bytes, {
       grants: granted,
-      memoryPagesCeiling: this.options.memoryPagesCeiling,
+      memoryPagesCeiling: this.#options.memoryPagesCeiling,
       log: (pluginId, level, message) => this.#log(pluginId, level, message),
     });
   }
 
   #log(pluginId: string, level: LogLevel, message: string): void {
-    if (this.options.onLog) this.options.onLog({ pluginId, level, message });
+    if (this.#options.onLog) this.#options.onLog({ pluginId, level, message });
     else if (level === "warn" || level === "error") console[level](`[${pluginId}] ${message}`);
   }
 
@@ -118,7 +132,7 @@ export class PluginHost {
    * (with a runtime adapter). Everything it provides is registered, or nothing is.
    */
   async load(source: PluginSource, options: LoadOptions = {}): Promise<PluginHandle> {
-    const version = await this.vet(source, options.grants);
+    const version = await this.#vet(source, options.grants);
     const id = version.handle.id;
     try {
       if (this.entries.has(id)) {
@@ -129,18 +143,18 @@ export class PluginHost {
           { pluginId: id },
         );
       }
-      this.registry.add(version);
+      this.#registry.add(version);
     } catch (err) {
       version.instance.dispose();
       throw err;
     }
-    stamp(version, this.nextGeneration(id));
+    stamp(version, this.#nextGeneration(id));
     this.entries.set(id, { current: version, gate: new Gate(), resources: new Set(), reloading: false });
     return version.handle;
   }
 
-  /** @internal the entry for a handle that must be current. */
-  entryFor(handle: PluginHandle): PluginEntry {
+  /** The entry for a handle that must be current. */
+  #entryFor(handle: PluginHandle): PluginEntry {
     const entry = this.entries.get(handle.id);
     if (!entry) {
       throw new RegistryError(ErrorCode.NotFound, `plugin ${handle.id} is not loaded`, { pluginId: handle.id });
@@ -161,7 +175,7 @@ export class PluginHost {
    * drops them (their state is gone: persist first if you need it).
    */
   async unload(handle: PluginHandle, options: { force?: boolean } = {}): Promise<void> {
-    const entry = this.entryFor(handle);
+    const entry = this.#entryFor(handle);
     if (entry.reloading) {
       throw new RegistryError(ErrorCode.Reload, `plugin ${handle.id} is being reloaded`, { pluginId: handle.id });
     }
@@ -174,7 +188,7 @@ export class PluginHost {
       );
     }
     for (const r of [...entry.resources]) r.dropNow();
-    this.registry.remove(entry.current);
+    this.#registry.remove(entry.current);
     this.entries.delete(handle.id);
     entry.current.instance.dispose();
   }
@@ -185,7 +199,7 @@ export class PluginHost {
       ...current.handle,
       manifest: current.manifest,
       capabilities: [...current.capabilities],
-      registered: this.registry.footprint(current),
+      registered: this.#registry.footprint(current),
       hash: current.module.hash,
       resources: [...resources].map((r) => ({ surface: r.surface, name: r.name, key: r.key })),
     }));
@@ -193,14 +207,14 @@ export class PluginHost {
 
   /** The handle of the plugin providing `key` on `surface`, if any. */
   provider(surface: Surface, key: string): PluginHandle | undefined {
-    return this.registry.lookup(surface, key)?.handle;
+    return this.#registry.lookup(surface, key)?.handle;
   }
 
   #entryProviding(surface: Surface, key: string): PluginEntry {
     this.#assertLive();
-    const version = this.registry.lookup(surface, key);
+    const version = this.#registry.lookup(surface, key);
     if (!version) {
-      const known = this.registry.keys(surface);
+      const known = this.#registry.keys(surface);
       throw new RegistryError(
         ErrorCode.NotFound,
         `no plugin provides ${surface} "${key}"${known.length ? ` (registered: ${known.join(", ")})` : ""}`,
@@ -245,8 +259,10 @@ export class PluginHost {
 
   /** Builds a live index of `kind` over Arrow data (`id: Int64` + vectors for `vector.flat`). */
   async createIndex(name: string, kind: string, source: ArrowInput, options: object = {}): Promise<LiveIndex> {
+    checkName(name, "createIndex");
+    checkKey(kind, "createIndex kind");
+    const json = optionsJson(options, `createIndex "${name}"`);
     const bytes = ipcOf(source);
-    const json = JSON.stringify(options);
     return this.#create(this.#indexes, "index", name, "index", kind, (entry) => {
       const handle = serving(entry.current.instance.index, "index").build(kind, bytes, json);
       return new LiveIndex(entry, name, kind, handle, this.#forget);
@@ -255,6 +271,9 @@ export class PluginHost {
 
   /** Reopens a live index from persisted bytes (e.g. after a restart). */
   async openIndex(name: string, kind: string, persisted: Uint8Array): Promise<LiveIndex> {
+    checkName(name, "openIndex");
+    checkKey(kind, "openIndex kind");
+    checkBytes(persisted, `openIndex "${name}" persisted`);
     return this.#create(this.#indexes, "index", name, "index", kind, (entry) => {
       const handle = serving(entry.current.instance.index, "index").open(kind, persisted);
       return new LiveIndex(entry, name, kind, handle, this.#forget);
@@ -267,6 +286,9 @@ export class PluginHost {
 
   /** Creates a live CRDT state of `kind`: empty, or from persisted bytes. */
   async createCrdt(name: string, kind: string, persisted?: Uint8Array): Promise<LiveCrdt> {
+    checkName(name, "createCrdt");
+    checkKey(kind, "createCrdt kind");
+    if (persisted !== undefined) checkBytes(persisted, `createCrdt "${name}" persisted`);
     return this.#create(this.#crdts, "crdt", name, "crdt", kind, (entry) => {
       const crdt = serving(entry.current.instance.crdt, "crdt");
       const state = persisted ? crdt.fromPersisted(kind, persisted) : crdt.empty(kind);
@@ -280,6 +302,11 @@ export class PluginHost {
 
   /** Starts CDC output `output` as live stream `name`, resuming at `options.fromLsn` (inclusive). */
   async attachCdc(name: string, output: string, options: CdcOptions = {}): Promise<LiveCdc> {
+    checkName(name, "attachCdc");
+    checkKey(output, "attachCdc output");
+    if (options.fromLsn !== undefined) checkLsn(options.fromLsn, `attachCdc "${name}" fromLsn`);
+    if (options.checkpointEvery !== undefined)
+      checkCount(options.checkpointEvery, `attachCdc "${name}" checkpointEvery`);
     return this.#create(this.#streams, "cdc stream", name, "cdc", output, (entry) => {
       const stream = serving(entry.current.instance.cdc, "cdc").start(output, options.fromLsn);
       return new LiveCdc(entry, name, output, stream, options, this.#forget);
@@ -293,14 +320,14 @@ export class PluginHost {
   /** A logical type by name, e.g. `geo.point`; calls go to whichever version is serving. */
   logicalType(name: string): LogicalType {
     this.#entryProviding("logical-type", name);
-    const samples = this.typeSamples.get(name) ?? new Set<string>();
-    this.typeSamples.set(name, samples);
+    const samples = this.#typeSamples.get(name) ?? new Set<string>();
+    this.#typeSamples.set(name, samples);
     return new LogicalType(name, () => this.#entryProviding("logical-type", name), samples);
   }
 
   /** Holds `handle`'s plugin in use across awaits; a reload waits (up to its drain timeout) for the release. */
   async lease(handle: PluginHandle): Promise<Lease> {
-    const entry = this.entryFor(handle);
+    const entry = this.#entryFor(handle);
     const wait = entry.gate.enter();
     if (wait) await wait;
     let held = true;
@@ -320,7 +347,7 @@ export class PluginHost {
    * then keeps serving exactly as before.
    */
   reload(handle: PluginHandle, source: PluginSource, options: ReloadOptions = {}): Promise<ReloadReport> {
-    return runReload(this, handle, source, options);
+    return runReload(this.#reloadHost, handle, source, options);
   }
 
   /** Drops every live resource and plugin. */

@@ -18,7 +18,7 @@
 export { PluginHost, type HostOptions, type LoadOptions, type PluginInfo, type Lease } from "./host.ts";
 export type { PluginHandle } from "./plugin.ts";
 export type { ReloadOptions, ReloadReport, ReloadContext, StepName, StepReport } from "./reload.ts";
-export { LiveIndex, type ArrowInput } from "./resources/index.ts";
+export { LiveIndex } from "./resources/index.ts";
 export { LiveCrdt } from "./resources/crdt.ts";
 export { LiveCdc, type CdcEmit, type CdcOptions } from "./resources/cdc.ts";
 export { LogicalType } from "./resources/logical-type.ts";
@@ -43,5 +43,5 @@ export {
   TrapError,
   toPluginError,
 } from "./errors.ts";
-export { fromIPC, toIPC } from "./arrow.ts";
+export { type ArrowInput, fromIPC, toIPC } from "./arrow.ts";
 export * as component from "./component/mod.ts";

@@ -1,46 +1,48 @@
 /**
- * Hot reload: an ordered list of named steps, like an OTP release upgrade.
+ * Hot reload: an ordered list of named steps, like an OTP release upgrade. This
+ * file only orders them and undoes them; what each live resource does at each
+ * step is its own business (the `Handoff` contract in resources/handoff.ts,
+ * implemented in resources/index.ts, crdt.ts, cdc.ts and logical-type.ts).
  *
  *   1. validate        the handle names the installed generation; no other reload of this id runs
  *   2. instantiate     the new version, vetted like a first load and invisible to every lookup
  *   3. check-manifest  same id, registry keys free, no stateful kind dropped (unless `force`)
- *   4. check-compat    on the REAL live state: every index opens in the new version with the same
- *                      probe schema; every CRDT state reads back with an equal value and merges
- *                      across versions; every logical type keeps storage type and encoding version
- *                      and round-trips the literals seen in traffic
+ *   4. check-compat    each participant proves the new version on the REAL live state. Not a dry
+ *                      run: an index is opened in the new version here (persist → open, one copy)
+ *                      and that handle is what commit installs; CRDT states are read back and
+ *                      merged across versions in probe states dropped again; logical types keep
+ *                      storage type and encoding version and round-trip the literals seen. Callers
+ *                      are still served meanwhile (in-thread, the thread is busy during each open).
  *   5. quiesce         new calls queue (not fail); in-flight calls and leases drain, or the reload aborts
- *   6. handoff         index: persist(old) → open(new), old kept; CRDT: persist → from-persisted;
- *                      CDC: checkpoint(old) → start(new, checkpoint) → redeliver retained batches,
- *                      new emits staged. Bytes move old memory → new memory in one copy.
- *   7. commit          registry swap, generation + 1, resources rebound, staged emits released,
- *                      queued calls released to the new version — nothing here can fail halfway
- *   8. retire          shut the old CDC streams down, drop old resources, dispose the old instance
+ *   6. handoff         callers queued: each participant moves what changed since check-compat or was
+ *                      created since — CRDT states persist → from-persisted; CDC streams checkpoint,
+ *                      seal, start on the new version and redeliver their retained batches (emits staged);
+ *                      indexes created after check-compat are opened now. Dropped kinds are marked.
+ *   7. commit          registry swap, generation + 1, every participant commits (rebinds or drops),
+ *                      staged emits released, queued calls released to the new version — nothing
+ *                      here can fail halfway
+ *   8. retire          participants release the old side; the old instance is disposed
  *
- * Any failure in steps 1–7 (an error, a trap, a timeout) rolls back: the new
- * version is disposed, the old one keeps serving exactly as before, queued calls
- * run on it, and the `ReloadError` carries a report naming the failed step.
+ * Any failure in steps 1–7 (an error, a trap, a timeout) rolls back: every participant aborts what
+ * it made in the new version, the new version is disposed, the old one keeps serving exactly as
+ * before, queued calls run on it, and the `ReloadError` carries a report naming the failed step.
  *
- * A serving version that trapped cannot be read from; it is replaced only with
- * `force` (see replacingPoisoned): CDC resumes from what its sink received, its
- * indexes and CRDT states are dropped.
+ * A serving version that trapped cannot be read from; it is replaced only with `force`: participants
+ * that survive a trap (CDC streams: the host's log holds everything after what their sinks received)
+ * move over, the rest (indexes, CRDT states) are dropped and named in the refusal without `force`.
+ *
+ * `{ dryRun: true }` runs steps 1–4 and then rolls back, changing nothing: the report says whether the
+ * new version would be accepted (OTP's `check_install_release`).
  *
  * @module
  */
-import { decode } from "@msgpack/msgpack";
-import { fromIPC } from "./arrow.ts";
-import { sameBytes } from "./bytes.ts";
 import { ErrorCode, PluginError, ReloadError, toPluginError } from "./errors.ts";
-import type { PluginHost } from "./host.ts";
 import { type Capability, declared, SURFACES, type Surface } from "./manifest.ts";
 import { type PluginHandle, type PluginVersion, stamp } from "./plugin.ts";
-import { LiveCdc, type PendingCdcHandoff } from "./resources/cdc.ts";
-import { LiveCrdt } from "./resources/crdt.ts";
-import type { LiveResource, PluginEntry } from "./resources/entry.ts";
-import { LiveIndex } from "./resources/index.ts";
-import { firstColumn, utf8Column } from "./resources/logical-type.ts";
+import type { PluginEntry } from "./resources/entry.ts";
+import { type Handoff, type HandoffContext, type HandoffOutcome, quietly } from "./resources/handoff.ts";
+import { participants } from "./resources/participants.ts";
 import type { PluginSource } from "./sources.ts";
-import type { IndexHandle } from "./surfaces/index.ts";
-import type { CrdtState } from "./surfaces/crdt.ts";
 
 export type StepName =
   | "validate"
@@ -55,6 +57,8 @@ export type StepName =
 export interface ReloadOptions {
   /** Allow the new version to drop stateful kinds; live resources of those kinds are dropped at commit. */
   force?: boolean;
+  /** Run validate … check-compat, then roll back: the report says whether the reload would be accepted. */
+  dryRun?: boolean;
   /** Overrides the host's drain timeout for step 5. */
   drainTimeoutMs?: number;
   /** Fails any step still running after this long (default 30 s). Calls into wasm cannot be interrupted. */
@@ -85,6 +89,8 @@ export interface ReloadReport {
   from: PluginHandle;
   /** The new version's handle (on success). */
   to?: PluginHandle;
+  /** Set for `{ dryRun: true }`: nothing was changed, whatever `ok` says. */
+  dryRun?: boolean;
   steps: StepReport[];
   failedStep?: StepName;
   reason?: string;
@@ -93,21 +99,37 @@ export interface ReloadReport {
   totalMs: number;
 }
 
+/** The narrow view of the host a reload needs (implemented by `PluginHost`). */
+export interface ReloadHost {
+  /** The entry of the installed plugin a handle must name. Throws NotFound / StaleHandle. */
+  entryFor(handle: PluginHandle): PluginEntry;
+  /** Compiles, instantiates and vets a version without registering it. */
+  vet(source: PluginSource, grants?: readonly Capability[]): Promise<PluginVersion>;
+  /** Throws what swapping `old` for `next` in the registry would throw, changing nothing. */
+  checkRegistry(old: PluginVersion, next: PluginVersion): void;
+  /** Swaps `old` for `next` in the registry, all or nothing. */
+  swapRegistry(old: PluginVersion, next: PluginVersion): void;
+  /** The next generation for a plugin id: strictly increasing, never reused. */
+  nextGeneration(id: string): number;
+  /** The host's default drain timeout. */
+  readonly drainTimeoutMs: number;
+  /** The literals seen in traffic for a logical type. */
+  samples(name: string): readonly string[];
+}
+
 /** Everything one reload holds, so rollback knows exactly what to undo. */
 interface Run {
-  host: PluginHost;
-  handle: PluginHandle;
-  source: PluginSource;
-  options: ReloadOptions;
+  readonly host: ReloadHost;
+  readonly handle: PluginHandle;
+  readonly source: PluginSource;
+  readonly options: ReloadOptions;
   entry?: PluginEntry;
   old?: PluginVersion;
   next?: PluginVersion;
-  indexes: Map<LiveIndex, IndexHandle>;
-  crdts: Map<LiveCrdt, CrdtState>;
-  streams: Map<LiveCdc, PendingCdcHandoff>;
-  dropped: LiveResource[];
-  retiring: { indexes: IndexHandle[]; crdts: CrdtState[]; streams: [LiveCdc, ReturnType<LiveCdc["commitHandoff"]>][] };
-  report: ReloadReport;
+  ctx?: HandoffContext;
+  /** Each participant's prepared state, from check-compat on. */
+  readonly pending: Map<Handoff, unknown>;
+  readonly report: ReloadReport;
   /** Set on failure, so a step body still running after its timeout does nothing. */
   aborted: boolean;
 }
@@ -126,8 +148,9 @@ const STEPS: readonly [StepName, Step][] = [
   ["retire", retire],
 ];
 
+/** Runs a reload; see the module doc. Rejects with a `ReloadError` (carrying the report) after rolling back. */
 export async function reload(
-  host: PluginHost,
+  host: ReloadHost,
   handle: PluginHandle,
   source: PluginSource,
   options: ReloadOptions = {},
@@ -138,11 +161,7 @@ export async function reload(
     handle,
     source,
     options,
-    indexes: new Map(),
-    crdts: new Map(),
-    streams: new Map(),
-    dropped: [],
-    retiring: { indexes: [], crdts: [], streams: [] },
+    pending: new Map(),
     aborted: false,
     report: {
       ok: false,
@@ -151,9 +170,14 @@ export async function reload(
       steps: [],
       moved: { indexes: 0, crdtStates: 0, cdcStreams: 0, bytes: 0 },
       totalMs: 0,
+      ...(options.dryRun ? { dryRun: true } : {}),
     },
   };
   for (const [name, body] of STEPS) {
+    if (options.dryRun && name === "quiesce") {
+      rollback(run); // the checks passed; change nothing
+      break;
+    }
     const s0 = performance.now();
     try {
       await withTimeout(name, options.stepTimeoutMs ?? 30_000, async () => {
@@ -176,23 +200,31 @@ export async function reload(
       run.report.failedStep = name;
       run.report.reason = e.message;
       run.report.totalMs = performance.now() - t0;
-      throw new ReloadError(
-        name,
-        `reload of ${handle.id} failed at ${name}: ${e.message}; ${run.old ? "the old version keeps serving" : "nothing changed"}`,
-        {
-          // Host codes say what went wrong (StaleHandle, Timeout, Trap, InvalidManifest…); a plugin's own
-          // fn-error codes (>= 0x100) mean nothing to the caller of reload, so those become Reload.
-          code: e.code <= 0xff ? e.code : ErrorCode.Reload,
-          pluginId: handle.id,
-          cause: e,
-          report: run.report,
-        },
-      );
+      throw new ReloadError(name, `reload of ${handle.id} failed at ${name}: ${e.message}; ${afterFailure(run)}`, {
+        // Host codes say what went wrong (StaleHandle, Timeout, Trap, InvalidManifest…); a plugin's own
+        // fn-error codes (>= 0x100) mean nothing to the caller of reload, so those become Reload.
+        code: e.code <= 0xff ? e.code : ErrorCode.Reload,
+        pluginId: handle.id,
+        cause: e,
+        report: run.report,
+      });
     }
   }
   run.report.ok = true;
   run.report.totalMs = performance.now() - t0;
   return run.report;
+}
+
+/** What state a failed reload leaves, for its message. */
+function afterFailure(run: Run): string {
+  if (!run.old) return "nothing changed";
+  if (run.old.instance.poisoned) {
+    return (
+      `the old version ${run.old.manifest.version} trapped and is poisoned (its calls fail with code Poisoned); ` +
+      "replace it with reload(handle, fixedVersion, { force: true })"
+    );
+  }
+  return "the old version keeps serving";
 }
 
 // 1. validate -------------------------------------------------------------
@@ -217,7 +249,7 @@ function checkManifest(run: Run): void {
   if (next.manifest.id !== old.manifest.id) {
     throw new ReloadError("check-manifest", `the new component is ${next.manifest.id}, not ${old.manifest.id}`);
   }
-  run.host.registry.check(old, next);
+  run.host.checkRegistry(old, next);
   const dropped: string[] = [];
   for (const surface of SURFACES) {
     const kept = new Set(declared(next.manifest, surface));
@@ -233,110 +265,31 @@ function checkManifest(run: Run): void {
 }
 
 // 4. check-compat ---------------------------------------------------------
-function checkCompat(run: Run): void {
-  const { old, next } = versions(run);
-  const kept = (surface: Surface, key: string) => declared(next.manifest, surface).includes(key);
-  if (old.instance.poisoned) {
-    replacingPoisoned(run);
-    return;
-  }
-
-  for (const r of liveOf(run, LiveIndex)) {
-    if (!kept("index", r.kind)) continue;
-    const fresh = naming("index", r.kind, () => moveIndex(run, r));
-    const [before, after] = [r.handle.schema(), fresh.schema()];
-    if (!sameBytes(before, after)) {
-      // Different bytes may still be the same schema (metadata order, padding): compare what Arrow reads.
-      const [want, got] = [schemaOf(before), schemaOf(after)];
-      if (want !== got) incompatible("index", r.kind, `probe schema changed from ${want} to ${got}`);
-    }
-  }
-
-  const crdtKinds = new Set(declared(old.manifest, "crdt").filter((k) => kept("crdt", k)));
-  const nextCrdt = next.instance.crdt;
-  for (const r of liveOf(run, LiveCrdt)) {
-    if (!kept("crdt", r.kind) || !nextCrdt) continue;
-    crdtKinds.delete(r.kind);
-    const want = decode(r.state.value());
-    // Every call below goes to the new instance, so the lent view of the old one's bytes stays valid: no copy out.
-    r.state.persistLent((bytes) => {
-      const probe = naming(
-        "crdt",
-        r.kind,
-        () => [nextCrdt.fromPersisted(r.kind, bytes), nextCrdt.empty(r.kind)] as const,
+async function checkCompat(run: Run): Promise<void> {
+  const ctx = context(run);
+  const all = participants(run.entry as PluginEntry, ctx);
+  if (ctx.oldPoisoned) {
+    const lost = all.filter((p) => !p.survivesTrap);
+    if (!run.options.force) {
+      const what = lost.length ? `; replacing it drops ${lost.map((p) => p.label).join(", ")}` : "";
+      throw new PluginError(
+        ErrorCode.Poisoned,
+        `the serving version ${ctx.old.manifest.version} trapped, so its state cannot be read${what}. ` +
+          "Reload with { force: true } to replace it (CDC streams resume from what their sinks received)",
       );
-      try {
-        sameValue(r.kind, "read back by the new version", want, decode(probe[0].value()));
-        naming("crdt", r.kind, () => probe[1].merge(bytes)); // old bytes merge into a new-version state
-        sameValue(r.kind, "merged into an empty new-version state", want, decode(probe[1].value()));
-        probe[0].merge(probe[1].persist()); // new bytes merge into it: idempotent
-        sameValue(r.kind, "merged with itself across versions", want, decode(probe[0].value()));
-      } finally {
-        for (const p of probe) p.drop();
-      }
-    });
-  }
-  for (const kind of crdtKinds) {
-    // No live state of this kind: still prove the new version reads the old one's empty state.
-    const empty = old.instance.crdt?.empty(kind);
-    if (!empty || !nextCrdt) continue;
-    try {
-      naming("crdt", kind, () => empty.persistLent((bytes) => nextCrdt.fromPersisted(kind, bytes))).drop();
-    } finally {
-      empty.drop();
     }
   }
-
-  const oldTypes = old.instance.logicalType;
-  const newTypes = next.instance.logicalType;
-  for (const name of declared(old.manifest, "logical-type")) {
-    if (!kept("logical-type", name) || !oldTypes || !newTypes) continue;
-    const [t0, t1] = [oldTypes.arrowType(name), newTypes.arrowType(name)];
-    if (t0 !== t1) incompatible("logical type", name, `storage type changed from ${t0} to ${t1}`);
-    const [v0, v1] = [oldTypes.encodingVersion(name), newTypes.encodingVersion(name)];
-    if (v0 !== v1) incompatible("logical type", name, `encoding version changed from ${v0} to ${v1}`);
-    const samples = [...(run.host.typeSamples.get(name) ?? [])];
-    if (!samples.length) continue;
-    const stored = oldTypes.fromLiteral(name, utf8Column(samples));
-    const shown = firstColumn(oldTypes.toDisplay(name, stored));
-    const shownByNew = firstColumn(newTypes.toDisplay(name, stored));
-    const reparsed = firstColumn(newTypes.toDisplay(name, newTypes.fromLiteral(name, utf8Column(shown as string[]))));
-    for (let i = 0; i < samples.length; i++) {
-      if (shownByNew[i] !== shown[i] || reparsed[i] !== shown[i]) {
-        incompatible(
-          "logical type",
-          name,
-          `literal ${JSON.stringify(samples[i])} displays as ${JSON.stringify(shown[i])} in the old version but ` +
-            `${JSON.stringify(shownByNew[i])} (stored) / ${JSON.stringify(reparsed[i])} (re-parsed) in the new one`,
-        );
-      }
-    }
+  for (const p of all) {
+    if (run.aborted) return;
+    run.pending.set(p, await p.check(ctx));
   }
-}
-
-/**
- * The serving version trapped: its memory cannot be trusted, so no state can be read out of it. Replacing it
- * takes `force`, and drops its live indexes and CRDT states (say which); CDC streams lose nothing — the host's
- * log holds every batch after what the sink received, and the new version resumes there.
- */
-function replacingPoisoned(run: Run): void {
-  const lost = [...liveOf(run, LiveIndex), ...liveOf(run, LiveCrdt)];
-  if (!run.options.force) {
-    const what = lost.length ? `; replacing it drops ${lost.map((r) => `${r.surface} "${r.name}"`).join(", ")}` : "";
-    throw new PluginError(
-      ErrorCode.Poisoned,
-      `the serving version ${versions(run).old.manifest.version} trapped, so its state cannot be read${what}. ` +
-        "Reload with { force: true } to replace it (CDC streams resume from what their sinks received)",
-    );
-  }
-  run.dropped.push(...lost);
 }
 
 // 5. quiesce --------------------------------------------------------------
 async function quiesce(run: Run): Promise<void> {
   const gate = (run.entry as PluginEntry).gate;
   gate.close();
-  const timeout = run.options.drainTimeoutMs ?? run.host.options.drainTimeoutMs;
+  const timeout = run.options.drainTimeoutMs ?? run.host.drainTimeoutMs;
   if (!(await gate.drain(timeout))) {
     throw new PluginError(
       ErrorCode.Timeout,
@@ -346,38 +299,13 @@ async function quiesce(run: Run): Promise<void> {
 }
 
 // 6. handoff --------------------------------------------------------------
-function handoff(run: Run): void {
-  const { old, next } = versions(run);
-  if (old.instance.poisoned) {
-    // Only CDC survives a trapped version (see replacingPoisoned); anything created since check-compat goes too.
-    for (const r of [...liveOf(run, LiveIndex), ...liveOf(run, LiveCrdt)]) {
-      if (!run.dropped.includes(r)) run.dropped.push(r);
-    }
-    for (const r of liveOf(run, LiveCdc)) run.streams.set(r, r.prepareHandoff(next));
-    return;
-  }
-  for (const r of liveOf(run, LiveIndex)) {
-    if (declared(next.manifest, "index").includes(r.kind)) {
-      if (!run.indexes.has(r)) moveIndex(run, r); // created after check-compat
-    } else run.dropped.push(r);
-  }
-  const crdt = next.instance.crdt;
-  for (const r of liveOf(run, LiveCrdt)) {
-    if (!crdt || !declared(next.manifest, "crdt").includes(r.kind)) {
-      run.dropped.push(r);
-      continue;
-    }
-    const want = decode(r.state.value());
-    const state = r.state.persistLent((view) => {
-      run.report.moved.bytes += view.byteLength;
-      return crdt.fromPersisted(r.kind, view);
-    });
-    run.crdts.set(r, state);
-    sameValue(r.kind, `state "${r.name}" handed over`, want, decode(state.value()));
-  }
-  for (const r of liveOf(run, LiveCdc)) {
-    if (declared(next.manifest, "cdc").includes(r.output)) run.streams.set(r, r.prepareHandoff(next));
-    else run.dropped.push(r);
+async function handoff(run: Run): Promise<void> {
+  const ctx = context(run);
+  // Everything checked, plus whatever was created after check-compat (its handoff prepares it from scratch).
+  const all = new Set([...run.pending.keys(), ...participants(run.entry as PluginEntry, ctx)]);
+  for (const p of all) {
+    if (run.aborted) return;
+    run.pending.set(p, await p.handoff(ctx, run.pending.get(p)));
   }
 }
 
@@ -389,27 +317,11 @@ function commit(run: Run): void {
   if (next.instance.poisoned || next.instance.disposed) {
     throw new PluginError(ErrorCode.Poisoned, "the new version trapped during the reload; not committing it");
   }
-  run.host.registry.check(old, next);
+  run.host.checkRegistry(old, next);
   stamp(next, run.host.nextGeneration(next.handle.id));
-  run.host.registry.replace(old, next);
+  run.host.swapRegistry(old, next);
   entry.current = next;
-  for (const [r, handle] of run.indexes) {
-    if (r.dropped) {
-      quietly(() => handle.drop()); // dropped by its user after check-compat opened it in the new version
-      continue;
-    }
-    run.retiring.indexes.push(r.handle);
-    r.handle = handle;
-  }
-  for (const [r, state] of run.crdts) {
-    run.retiring.crdts.push(r.state);
-    r.state = state;
-  }
-  for (const [r, pending] of run.streams) run.retiring.streams.push([r, r.commitHandoff(pending)]);
-  for (const r of run.dropped) r.dropNow();
-  run.report.moved.indexes = run.indexes.size;
-  run.report.moved.crdtStates = run.crdts.size;
-  run.report.moved.cdcStreams = run.streams.size;
+  for (const [p, pending] of run.pending) tally(run, p.surface, p.commit(pending));
   run.report.to = next.handle;
   entry.reloading = false;
   entry.gate.open();
@@ -418,16 +330,13 @@ function commit(run: Run): void {
 // 8. retire ---------------------------------------------------------------
 function retire(run: Run): void {
   const problems: string[] = [];
-  const attempt = (what: string, fn: () => void) => {
+  for (const [p, pending] of run.pending) {
     try {
-      fn();
+      p.retire(pending);
     } catch (err) {
-      problems.push(`${what}: ${toPluginError(err).message}`);
+      problems.push(`${p.label}: ${toPluginError(err).message}`);
     }
-  };
-  for (const [r, old] of run.retiring.streams) attempt(`shutdown of cdc "${r.name}"`, () => r.retire(old));
-  for (const h of run.retiring.indexes) attempt("index drop", () => h.drop());
-  for (const s of run.retiring.crdts) attempt("crdt drop", () => s.drop());
+  }
   versions(run).old.instance.dispose();
   if (problems.length) throw new PluginError(ErrorCode.Reload, `retired with problems: ${problems.join("; ")}`);
 }
@@ -435,9 +344,8 @@ function retire(run: Run): void {
 // rollback ----------------------------------------------------------------
 /** Undoes steps 2–6: the new version goes, the old one serves on as if nothing happened. */
 function rollback(run: Run): void {
-  for (const [r, pending] of run.streams) r.abortHandoff(pending);
-  for (const h of run.indexes.values()) quietly(() => h.drop());
-  for (const s of run.crdts.values()) quietly(() => s.drop());
+  for (const [p, pending] of run.pending) quietly(() => p.abort(pending));
+  run.pending.clear();
   run.next?.instance.dispose();
   if (run.entry && run.entry.current === run.old) {
     run.entry.reloading = false;
@@ -450,75 +358,31 @@ function versions(run: Run): { old: PluginVersion; next: PluginVersion } {
   return { old: run.old as PluginVersion, next: run.next as PluginVersion };
 }
 
-function liveOf<T extends LiveResource>(run: Run, type: abstract new (...args: never[]) => T): T[] {
-  return [...(run.entry as PluginEntry).resources].filter((r): r is T => r instanceof type && !r.dropped);
+/** The participants' view of this reload (built once the new version exists). */
+function context(run: Run): HandoffContext {
+  if (run.ctx) return run.ctx;
+  const { old, next } = versions(run);
+  const report = run.report;
+  run.ctx = {
+    old,
+    next,
+    force: run.options.force === true,
+    get oldPoisoned() {
+      return old.instance.poisoned;
+    },
+    kept: (surface: Surface, key: string) => declared(next.manifest, surface).includes(key),
+    moved: (bytes: number) => {
+      report.moved.bytes += bytes;
+    },
+    samples: (name: string) => run.host.samples(name),
+  };
+  return run.ctx;
 }
 
-/** persist (old) → open (new), the bytes moving from old memory to new memory in one copy. */
-function moveIndex(run: Run, r: LiveIndex): IndexHandle {
-  const index = versions(run).next.instance.index;
-  if (!index) throw new ReloadError("handoff", `the new version does not export uni:plugin/index`);
-  const fresh = r.handle.persistLent((view) => {
-    run.report.moved.bytes += view.byteLength;
-    return index.open(r.kind, view);
-  });
-  run.indexes.set(r, fresh);
-  return fresh;
-}
+const MOVED_FIELD = { index: "indexes", crdt: "crdtStates", cdc: "cdcStreams" } as const;
 
-function schemaOf(ipc: Uint8Array): string {
-  return fromIPC(ipc)
-    .schema.fields.map((f) => `${f.name}: ${f.type}`)
-    .join(", ");
-}
-
-/** Runs a compat probe, turning a plugin error into one that names the kind at fault. */
-function naming<T>(surface: string, key: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    const e = toPluginError(err);
-    if (e.code === ErrorCode.Reload) throw e;
-    throw new PluginError(ErrorCode.Reload, `${surface} "${key}" is incompatible: ${e.message}`, { cause: e });
-  }
-}
-
-function incompatible(surface: string, key: string, reason: string): never {
-  throw new PluginError(ErrorCode.Reload, `${surface} "${key}" is incompatible: ${reason}`);
-}
-
-function sameValue(kind: string, what: string, want: unknown, got: unknown): void {
-  if (!deepEqual(want, got)) {
-    incompatible("crdt", kind, `state ${what} has value ${show(got)}, expected ${show(want)}`);
-  }
-}
-
-function show(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? `${x}n` : x instanceof Uint8Array ? [...x] : x));
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (typeof a === "bigint" || typeof b === "bigint") return BigInt(a as number) === BigInt(b as number);
-  if (a === b) return true;
-  if (a instanceof Uint8Array && b instanceof Uint8Array) return sameBytes(a, b);
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (a && b && typeof a === "object" && typeof b === "object") {
-    const ka = Object.keys(a).sort();
-    const kb = Object.keys(b).sort();
-    return (
-      deepEqual(ka, kb) &&
-      ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
-    );
-  }
-  return false;
-}
-
-function quietly(fn: () => void): void {
-  try {
-    fn();
-  } catch {
-    // Undoing a half-made resource of a version being thrown away: nothing more to do.
-  }
+function tally(run: Run, surface: Surface, outcome: HandoffOutcome): void {
+  if (outcome === "moved" && surface !== "logical-type") run.report.moved[MOVED_FIELD[surface]]++;
 }
 
 function detailOf(run: Run, step: StepName): { detail?: string } {
@@ -529,10 +393,10 @@ function detailOf(run: Run, step: StepName): { detail?: string } {
             detail: `${run.next.manifest.id}@${run.next.manifest.version} (module ${run.next.module.hash.slice(0, 12)})`,
           }
         : {};
-    case "handoff":
-      return {
-        detail: `${run.indexes.size} index(es), ${run.crdts.size} crdt state(s), ${run.streams.size} cdc stream(s), ${run.report.moved.bytes} bytes`,
-      };
+    case "handoff": {
+      const ready = [...run.pending].filter(([, pending]) => pending !== undefined).map(([p]) => p.label);
+      return { detail: `${ready.length ? ready.join(", ") : "nothing"} ready, ${run.report.moved.bytes} bytes moved` };
+    }
     case "commit":
       return run.next ? { detail: `generation ${run.old?.handle.generation} → ${run.next.handle.generation}` } : {};
     default:

@@ -1,8 +1,11 @@
 /**
- * docs/abi.md as data: the core exports and imports a `uni:plugin@1.0.0`
- * module must have, with their flattened signatures (`"iii>i"` = three i32
- * params, one i32 result; `I` is i64). The validator and the surface clients
- * both read names from here so they cannot drift apart.
+ * docs/abi.md as data: every core export and import a `uni:plugin@1.0.0`
+ * module must have. Each surface function is written here once, as its WIT
+ * parameters and result; the flattened core signature (`"iii>i"` = three i32
+ * params, one i32 result; `I` is i64) is derived from that. The validator
+ * checks modules against the signatures, and the surface clients bind their
+ * typed calls ({@link ../surfaces/typed-func.ts}) from the same entries, so the
+ * two cannot drift apart.
  *
  * @module
  */
@@ -27,53 +30,123 @@ export const SURFACE_RESOURCE: Readonly<Record<SurfaceName, string | undefined>>
 };
 
 /**
- * Per surface: function name (as after `#` in the core export) → signature.
- * Every function returning `>i` through a return area also has `cabi_post_<export>`
- * except those listed in {@link DIRECT_RESULT}.
+ * How one WIT parameter crosses: `self` is a borrowed handle of the surface's own resource (its rep);
+ * `string`/`bytes` are `(ptr, len)` allocated through the callee's `cabi_realloc`; `option<u64>` is
+ * `(is-some, value)`.
  */
-export const SURFACE_FUNCTIONS: Readonly<Record<SurfaceName, Readonly<Record<string, string>>>> = {
+export type ParamKind = "self" | "string" | "bytes" | "u32" | "u64" | "s64" | "option<u64>";
+
+/**
+ * How the result comes back. All but `bool` and `none` are a return-area pointer (with an optional
+ * `cabi_post_<export>` to free it): `result<list<u8>, fn-error>` is `list`, `result<string, …>` is `string`,
+ * `result<_, …>` is `unit`, `result<own<R>, …>` is `own`, `result<u64, …>` is `u64` (payload at 8);
+ * `list<string>` is `strings` and a plain `list<u8>` is `bytes`. `bool` is the i32 itself; `none` is nothing.
+ */
+export type ResultKind = "list" | "string" | "unit" | "own" | "u64" | "strings" | "bytes" | "bool" | "none";
+
+/** One surface function: its WIT parameters (name → kind, in order) and its result. */
+export interface FnSpec {
+  readonly params: Readonly<Record<string, ParamKind>>;
+  readonly result: ResultKind;
+}
+
+const fn = (params: Record<string, ParamKind>, result: ResultKind): FnSpec => ({ params, result });
+
+/** Per surface: function name (as after `#` in the core export) → its spec. The WIT in `wit/` is the source. */
+export const SURFACE_SPECS = {
   index: {
-    kinds: ">i",
-    build: "iiiiii>i",
-    open: "iiii>i",
-    "[method]index-handle.probe": "iiii>i",
-    "[method]index-handle.supports-filter": "i>i",
-    "[method]index-handle.probe-filtered": "iiiiii>i",
-    "[method]index-handle.persist": "i>i",
-    "[method]index-handle.schema": "i>i",
-    "[dtor]index-handle": "i>",
+    kinds: fn({}, "strings"),
+    build: fn({ kind: "string", source: "bytes", optionsJson: "string" }, "own"),
+    open: fn({ kind: "string", persisted: "bytes" }, "own"),
+    "[method]index-handle.probe": fn({ self: "self", query: "bytes", k: "u32" }, "list"),
+    "[method]index-handle.supports-filter": fn({ self: "self" }, "bool"),
+    "[method]index-handle.probe-filtered": fn({ self: "self", query: "bytes", k: "u32", mask: "bytes" }, "list"),
+    "[method]index-handle.persist": fn({ self: "self" }, "list"),
+    "[method]index-handle.schema": fn({ self: "self" }, "bytes"),
+    "[dtor]index-handle": fn({ self: "self" }, "none"),
   },
   cdc: {
-    outputs: ">i",
-    start: "iiiI>i",
-    "[method]cdc-stream.deliver": "iIIiiI>i",
-    "[method]cdc-stream.checkpoint": "i>i",
-    "[method]cdc-stream.shutdown": "i>i",
-    "[dtor]cdc-stream": "i>",
+    outputs: fn({}, "strings"),
+    start: fn({ output: "string", fromLsn: "option<u64>" }, "own"),
+    "[method]cdc-stream.deliver": fn(
+      { self: "self", lsnStart: "u64", lsnEnd: "u64", mutations: "bytes", commitMicros: "s64" },
+      "unit",
+    ),
+    "[method]cdc-stream.checkpoint": fn({ self: "self" }, "u64"),
+    "[method]cdc-stream.shutdown": fn({ self: "self" }, "unit"),
+    "[dtor]cdc-stream": fn({ self: "self" }, "none"),
   },
   crdt: {
-    kinds: ">i",
-    empty: "ii>i",
-    "from-persisted": "iiii>i",
-    "[method]crdt-state.apply": "iii>i",
-    "[method]crdt-state.merge": "iii>i",
-    "[method]crdt-state.value": "i>i",
-    "[method]crdt-state.persist": "i>i",
-    "[dtor]crdt-state": "i>",
+    kinds: fn({}, "strings"),
+    empty: fn({ kind: "string" }, "own"),
+    "from-persisted": fn({ kind: "string", persisted: "bytes" }, "own"),
+    "[method]crdt-state.apply": fn({ self: "self", op: "bytes" }, "unit"),
+    "[method]crdt-state.merge": fn({ self: "self", other: "bytes" }, "unit"),
+    "[method]crdt-state.value": fn({ self: "self" }, "list"),
+    "[method]crdt-state.persist": fn({ self: "self" }, "list"),
+    "[dtor]crdt-state": fn({ self: "self" }, "none"),
   },
   "logical-type": {
-    names: ">i",
-    "arrow-type": "ii>i",
-    "encoding-version": "ii>i",
-    "from-literal": "iiii>i",
-    "to-display": "iiii>i",
-    "cast-to": "iiiiii>i",
-    "cast-from": "iiii>i",
+    names: fn({}, "strings"),
+    "arrow-type": fn({ name: "string" }, "string"),
+    "encoding-version": fn({ name: "string" }, "string"),
+    "from-literal": fn({ name: "string", literals: "bytes" }, "list"),
+    "to-display": fn({ name: "string", column: "bytes" }, "list"),
+    "cast-to": fn({ name: "string", column: "bytes", target: "string" }, "list"),
+    "cast-from": fn({ name: "string", column: "bytes" }, "list"),
   },
+} as const satisfies Record<SurfaceName, Record<string, FnSpec>>;
+
+/** The function names of one surface. */
+export type SurfaceFn<S extends SurfaceName> = keyof (typeof SURFACE_SPECS)[S] & string;
+
+const FLAT: Record<ParamKind, string> = {
+  self: "i",
+  string: "ii",
+  bytes: "ii",
+  u32: "i",
+  u64: "I",
+  s64: "I",
+  "option<u64>": "iI",
 };
 
+/** The flattened core signature of a spec, e.g. `"iiii>i"`. */
+export function coreSignature(spec: FnSpec): string {
+  const params = Object.values(spec.params)
+    .map((p) => FLAT[p])
+    .join("");
+  return `${params}>${spec.result === "none" ? "" : "i"}`;
+}
+
+/** Whether the result travels through a return area (and so may have a `cabi_post_*`). */
+export function usesReturnArea(spec: FnSpec): boolean {
+  return spec.result !== "bool" && spec.result !== "none";
+}
+
+/** `<interface>#<function>`: the core export's name. */
+export function coreExportName(surface: SurfaceName, fnName: string): string {
+  return `${interfaceName(surface)}#${fnName}`;
+}
+
+/**
+ * Per surface: function name → flattened signature (derived from {@link SURFACE_SPECS}). Every function
+ * returning `>i` through a return area may also have `cabi_post_<export>`; those in {@link DIRECT_RESULT} do not.
+ */
+export const SURFACE_FUNCTIONS: Readonly<Record<SurfaceName, Readonly<Record<string, string>>>> = Object.fromEntries(
+  SURFACES.map((s) => [
+    s,
+    Object.fromEntries(Object.entries(SURFACE_SPECS[s]).map(([name, spec]) => [name, coreSignature(spec)])),
+  ]),
+) as Record<SurfaceName, Record<string, string>>;
+
 /** Functions whose i32 result is the value itself (a bool), not a return-area pointer. */
-export const DIRECT_RESULT: ReadonlySet<string> = new Set(["[method]index-handle.supports-filter"]);
+export const DIRECT_RESULT: ReadonlySet<string> = new Set(
+  SURFACES.flatMap((s) =>
+    Object.entries(SURFACE_SPECS[s] as Record<string, FnSpec>)
+      .filter(([, spec]) => spec.result === "bool")
+      .map(([name]) => name),
+  ),
+);
 
 /** Exports every module has. `cabi_post_*` are optional (a guest whose results are all lent may omit them). */
 export const BASE_EXPORTS: Readonly<Record<string, string | "memory">> = {

@@ -9,13 +9,13 @@
  *
  * @module
  */
-import { fromIPC } from "../arrow.ts";
+import { type ArrowInput, fromIPC, ipcOf } from "../arrow.ts";
 import type { ChangeBatch } from "../component/types.ts";
 import { ErrorCode, PluginCallError, PluginError, toPluginError } from "../errors.ts";
 import type { PluginVersion } from "../plugin.ts";
 import type { CdcStream } from "../surfaces/cdc.ts";
 import { LiveResource, type PluginEntry } from "./entry.ts";
-import { type ArrowInput, ipcOf } from "./index.ts";
+import type { HandoffContext, HandoffOutcome } from "./handoff.ts";
 
 /** One `cdc-sink.emit` the host accepted and forwarded. */
 export interface CdcEmit {
@@ -54,8 +54,13 @@ export interface PendingCdcHandoff {
 
 type EmitMode = "live" | "staged" | "sealed";
 
-export class LiveCdc extends LiveResource {
+/** What a stream carries through a reload: the stream started on the new version, or the decision to drop it. */
+type CdcPending = { handoff: PendingCdcHandoff; retiring?: Binding } | { drop: true };
+
+export class LiveCdc extends LiveResource<CdcPending> {
   readonly surface = "cdc" as const;
+  /** The host's log holds every batch after what the sink received: a stream outlives a trapped version. */
+  readonly survivesTrap = true;
   /** @internal */
   binding: Binding;
   readonly #checkpointEvery: number;
@@ -317,7 +322,7 @@ export class LiveCdc extends LiveResource {
   }
 
   /** @internal Reload, step retire: shut the old stream down; its emits are refused (already handed over). */
-  retire(old: Binding): void {
+  retireBinding(old: Binding): void {
     this.#sealed = old.stream;
     try {
       if (!old.version.instance.poisoned) this.#withSink(old, "sealed", () => old.stream.shutdown());
@@ -325,6 +330,38 @@ export class LiveCdc extends LiveResource {
       this.#sealed = null;
       old.stream.drop();
     }
+  }
+
+  // ---------------------------------------------------------------- reload (see resources/handoff.ts)
+
+  /** check-compat: nothing to prove before handoff (a stream is started on the new version only then). */
+  check(): undefined {
+    return undefined;
+  }
+
+  /** handoff: checkpoint, seal, start the new version at the checkpoint and redeliver (see prepareHandoff). */
+  handoff(ctx: HandoffContext): CdcPending | undefined {
+    if (!ctx.kept("cdc", this.output)) return { drop: true };
+    if (this.dropped) return undefined;
+    return { handoff: this.prepareHandoff(ctx.next) };
+  }
+
+  commit(pending: CdcPending | undefined): HandoffOutcome {
+    if (!pending) return "none";
+    if ("drop" in pending) {
+      this.dropNow();
+      return "dropped";
+    }
+    pending.retiring = this.commitHandoff(pending.handoff);
+    return "moved";
+  }
+
+  abort(pending: CdcPending | undefined): void {
+    if (pending && "handoff" in pending) this.abortHandoff(pending.handoff);
+  }
+
+  retire(pending: CdcPending | undefined): void {
+    if (pending && "retiring" in pending && pending.retiring) this.retireBinding(pending.retiring);
   }
 
   protected release(): void {

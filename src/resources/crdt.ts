@@ -1,15 +1,50 @@
 /**
- * A named, host-owned CRDT state. Ops and values cross as MessagePack; merging
- * two states moves one's persisted bytes into the other (docs in wit/crdt.wit).
+ * A named, host-owned CRDT state, and its reload rules. Ops and values cross
+ * as MessagePack; merging two states moves one's persisted bytes into the other
+ * (docs in wit/crdt.wit). A reload proves, on the live state, that the new
+ * version reads the old bytes back to an equal value and that states merge
+ * across versions in both directions; then it moves the bytes in one copy.
  *
  * @module
  */
-import { decode, encode } from "@msgpack/msgpack";
-import type { CrdtState } from "../surfaces/crdt.ts";
+import { decode, Encoder } from "@msgpack/msgpack";
+import { ErrorCode, PluginError } from "../errors.ts";
+import { declared } from "../manifest.ts";
+import type { CrdtClient, CrdtState } from "../surfaces/crdt.ts";
+import { naming, sameValue } from "./compat.ts";
 import { LiveResource, type PluginEntry } from "./entry.ts";
+import { checkOnly, type Handoff, type HandoffContext, type HandoffOutcome, quietly } from "./handoff.ts";
 
-export class LiveCrdt extends LiveResource {
+/**
+ * One encoder for every op: `encodeSharedRef` reuses its buffer instead of allocating per call. The bytes it
+ * returns are valid until the next encode, so an op is encoded right before the synchronous call that copies
+ * it into the guest. bigints encode as (u)int64, so counters past 2^53 work.
+ */
+const encoder = new Encoder({ useBigInt64: true });
+
+/** MessagePack bytes of an op: a `Uint8Array` as is, anything else encoded. Unencodable input is a typed error. */
+function opBytes(op: unknown, what: string): Uint8Array {
+  if (op instanceof Uint8Array) return op;
+  try {
+    return encoder.encodeSharedRef(op);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new PluginError(
+      ErrorCode.TypeCoercion,
+      `${what}: the op cannot be encoded as MessagePack (${reason}); ops are plain values: numbers, bigints in the ` +
+        "64-bit range, strings, booleans, null, byte arrays, and arrays/objects of those nested at most 100 deep",
+      { cause: err },
+    );
+  }
+}
+
+/** What a CRDT state carries through a reload: its state in the new version, or the decision to drop it. */
+type CrdtPending = { state: CrdtState; retiring?: CrdtState } | { drop: true };
+
+export class LiveCrdt extends LiveResource<CrdtPending> {
   readonly surface = "crdt" as const;
+  /** A state's bytes live in the plugin's memory: a trapped version takes them along. */
+  readonly survivesTrap = false;
   /** @internal the serving version's state; swapped by reload's commit. */
   state: CrdtState;
 
@@ -27,14 +62,23 @@ export class LiveCrdt extends LiveResource {
   /**
    * Applies one op. A `Uint8Array` is passed as MessagePack bytes as is;
    * anything else is MessagePack-encoded first (e.g. `["replica-a", 1]`).
+   *
+   * # Errors
+   * Rejects with `PluginError(TypeCoercion)` for an op MessagePack cannot encode, and with the plugin's
+   * `PluginCallError` for an op it refuses; the state is unchanged either way.
    */
   apply(op: unknown): Promise<void> {
-    const bytes = op instanceof Uint8Array ? op : encode(op);
-    return this.call(() => this.state.apply(bytes));
+    return this.call(() => this.state.apply(opBytes(op, `crdt "${this.name}".apply`)));
   }
 
   /** Merges another state: a live one of the same kind, or persisted bytes. */
   async merge(other: LiveCrdt | Uint8Array): Promise<void> {
+    if (!(other instanceof LiveCrdt) && !(other instanceof Uint8Array)) {
+      throw new PluginError(
+        ErrorCode.TypeCoercion,
+        `crdt "${this.name}".merge: expected a LiveCrdt or persisted bytes (Uint8Array), got ${typeof other}`,
+      );
+    }
     const bytes = other instanceof Uint8Array ? other : await other.persist();
     return this.call(() => this.state.merge(bytes));
   }
@@ -57,4 +101,96 @@ export class LiveCrdt extends LiveResource {
   protected release(): void {
     this.state.drop();
   }
+
+  // ---------------------------------------------------------------- reload (see resources/handoff.ts)
+
+  /**
+   * check-compat, on the live state: the new version reads the old bytes back to an equal value; the old
+   * bytes merge into an empty new-version state to that value; and new-version bytes merge back
+   * idempotently. Every probe state is dropped again: nothing prepared here survives the step.
+   */
+  check(ctx: HandoffContext): undefined {
+    const next = ctx.next.instance.crdt;
+    if (ctx.oldPoisoned || !ctx.kept("crdt", this.kind) || !next) return undefined;
+    const want = decode(this.state.value());
+    // Every call below goes to the new instance, so the lent view of the old one's bytes stays valid.
+    this.state.persistLent((bytes) => {
+      const [read, merged] = naming("crdt", this.kind, () => [
+        next.fromPersisted(this.kind, bytes),
+        next.empty(this.kind),
+      ]);
+      try {
+        sameValue("crdt", this.kind, "read back by the new version", want, decode(read.value()));
+        naming("crdt", this.kind, () => merged.merge(bytes));
+        sameValue("crdt", this.kind, "merged into an empty new-version state", want, decode(merged.value()));
+        read.merge(merged.persist());
+        sameValue("crdt", this.kind, "merged with itself across versions", want, decode(read.value()));
+      } finally {
+        quietly(() => read.drop());
+        quietly(() => merged.drop());
+      }
+    });
+    return undefined;
+  }
+
+  /** handoff: persist (old) → from-persisted (new), one copy; the value must come out equal. */
+  handoff(ctx: HandoffContext): CrdtPending | undefined {
+    const next = ctx.next.instance.crdt;
+    if (ctx.oldPoisoned || !ctx.kept("crdt", this.kind) || !next) return { drop: true };
+    if (this.dropped) return undefined;
+    const want = decode(this.state.value());
+    const state = this.state.persistLent((view) => {
+      ctx.moved(view.byteLength);
+      return next.fromPersisted(this.kind, view);
+    });
+    try {
+      sameValue("crdt", this.kind, `state "${this.name}" handed over`, want, decode(state.value()));
+    } catch (err) {
+      quietly(() => state.drop());
+      throw err;
+    }
+    return { state };
+  }
+
+  commit(pending: CrdtPending | undefined): HandoffOutcome {
+    if (!pending) return "none";
+    if ("drop" in pending) {
+      this.dropNow();
+      return "dropped";
+    }
+    pending.retiring = this.state;
+    this.state = pending.state;
+    return "moved";
+  }
+
+  abort(pending: CrdtPending | undefined): void {
+    if (pending && "state" in pending) quietly(() => pending.state.drop());
+  }
+
+  retire(pending: CrdtPending | undefined): void {
+    if (pending && "retiring" in pending) pending.retiring?.drop();
+  }
+}
+
+/**
+ * The reload check of a CRDT kind no live state uses: the new version must still read the old version's
+ * empty state (a state created after the reload may meet bytes persisted before it).
+ */
+export function crdtKindChecks(ctx: HandoffContext, live: ReadonlySet<string>): Handoff[] {
+  const [oldCrdt, nextCrdt] = [ctx.old.instance.crdt, ctx.next.instance.crdt];
+  if (!oldCrdt || !nextCrdt) return [];
+  return declared(ctx.old.manifest, "crdt")
+    .filter((kind) => !live.has(kind) && ctx.kept("crdt", kind))
+    .map((kind) => kindCheck(kind, oldCrdt, nextCrdt));
+}
+
+function kindCheck(kind: string, oldCrdt: CrdtClient, nextCrdt: CrdtClient): Handoff {
+  return checkOnly("crdt", `crdt kind "${kind}"`, () => {
+    const empty = oldCrdt.empty(kind);
+    try {
+      naming("crdt", kind, () => empty.persistLent((bytes) => nextCrdt.fromPersisted(kind, bytes))).drop();
+    } finally {
+      quietly(() => empty.drop());
+    }
+  });
 }

@@ -1,12 +1,14 @@
 /**
- * What the host keeps per installed plugin id: the version currently serving,
- * the gate its live resources pass through, and those resources.
+ * What the host keeps per installed plugin id — the version currently serving,
+ * the gate its live resources pass through, and those resources — and the base
+ * class of every live resource.
  *
  * @module
  */
 import { ErrorCode, PluginError } from "../errors.ts";
 import type { Gate } from "../gate.ts";
 import type { PluginHandle, PluginVersion } from "../plugin.ts";
+import type { Handoff, HandoffContext, HandoffOutcome } from "./handoff.ts";
 
 export type ResourceSurface = "index" | "cdc" | "crdt";
 
@@ -18,23 +20,52 @@ export interface PluginEntry {
   reloading: boolean;
 }
 
-/** Runs `fn` through the entry's gate: queued while a reload holds it closed, counted while in flight. */
-export async function through<T>(entry: PluginEntry, fn: () => T): Promise<T> {
-  const wait = entry.gate.enter();
-  if (wait) await wait;
+/**
+ * Runs `fn` through the entry's gate: queued while a reload holds it closed, counted while in flight.
+ * Always settles asynchronously (a throw becomes a rejection). With the gate open and a synchronous `fn`
+ * (an in-thread instance) there is no extra promise or microtask besides the one returned.
+ */
+export function through<T>(entry: PluginEntry, fn: () => T | Promise<T>): Promise<T> {
+  const gate = entry.gate;
+  const wait = gate.enter();
+  if (wait) return wait.then(() => settle(gate, fn));
+  return settle(gate, fn);
+}
+
+/** Runs `fn` (the gate already entered), exiting the gate once `fn`'s result settles. */
+function settle<T>(gate: Gate, fn: () => T | Promise<T>): Promise<T> {
+  let result: T | Promise<T>;
   try {
-    return fn();
-  } finally {
-    entry.gate.exit();
+    result = fn();
+  } catch (err) {
+    gate.exit();
+    return Promise.reject(err);
   }
+  if (result instanceof Promise) {
+    return result.then(
+      (value) => {
+        gate.exit();
+        return value;
+      },
+      (err) => {
+        gate.exit();
+        throw err;
+      },
+    );
+  }
+  gate.exit();
+  return Promise.resolve(result);
 }
 
 /**
  * A named, host-owned resource living in whichever version of its plugin is
- * serving; reload hands it to the next version.
+ * serving. Each subclass owns its reload rules (the {@link Handoff} contract):
+ * how its state is checked against, moved into, committed to and retired from
+ * a new version.
  */
-export abstract class LiveResource {
+export abstract class LiveResource<P = unknown> implements Handoff<P> {
   abstract readonly surface: ResourceSurface;
+  abstract readonly survivesTrap: boolean;
   readonly name: string;
   /** Registry key: index kind, CDC output or CRDT kind. */
   readonly key: string;
@@ -43,6 +74,7 @@ export abstract class LiveResource {
   #dropped = false;
   readonly #onDrop: (r: LiveResource) => void;
 
+  /** @internal */
   constructor(entry: PluginEntry, name: string, key: string, onDrop: (r: LiveResource) => void) {
     this.entry = entry;
     this.name = name;
@@ -60,11 +92,16 @@ export abstract class LiveResource {
     return this.entry.current.handle;
   }
 
+  /** @internal How messages name it, e.g. `index "docs"`. */
+  get label(): string {
+    return `${this.surface} "${this.name}"`;
+  }
+
   /** @internal runs `fn` through the plugin's gate, refusing once dropped. */
-  protected call<T>(fn: () => T): Promise<T> {
+  protected call<T>(fn: () => T | Promise<T>): Promise<T> {
     return through(this.entry, () => {
       if (this.#dropped) {
-        throw new PluginError(ErrorCode.Disposed, `${this.surface} "${this.name}" was dropped`, {
+        throw new PluginError(ErrorCode.Disposed, `${this.label} was dropped`, {
           pluginId: this.entry.current.handle.id,
         });
       }
@@ -80,7 +117,7 @@ export abstract class LiveResource {
     await this.call(() => this.dropNow());
   }
 
-  /** @internal drop without the gate: used by unload and by drop itself. */
+  /** @internal drop without the gate: used by unload, by a forced reload, and by drop itself. */
   dropNow(): void {
     if (this.#dropped) return;
     this.#dropped = true;
@@ -96,4 +133,15 @@ export abstract class LiveResource {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.drop();
   }
+
+  /** @internal {@link Handoff.check} */
+  abstract check(ctx: HandoffContext): P | undefined | Promise<P | undefined>;
+  /** @internal {@link Handoff.handoff} */
+  abstract handoff(ctx: HandoffContext, prepared: P | undefined): P | undefined | Promise<P | undefined>;
+  /** @internal {@link Handoff.commit} */
+  abstract commit(pending: P | undefined): HandoffOutcome;
+  /** @internal {@link Handoff.abort} */
+  abstract abort(pending: P | undefined): void;
+  /** @internal {@link Handoff.retire} */
+  abstract retire(pending: P | undefined): void;
 }

@@ -1,23 +1,25 @@
 /**
- * A named, host-owned index. Reload moves it by `persist` (old) → `open` (new),
- * keeping the old handle alive until the new version is committed.
+ * A named, host-owned index, and its reload rules: `persist` (old) → `open`
+ * (new) with the bytes moving from the old instance's memory into the new
+ * one's in one copy; the old handle is kept until the new version commits.
  *
  * @module
  */
 import type { Table } from "apache-arrow";
-import { fromIPC, toIPC } from "../arrow.ts";
+import { type ArrowInput, fromIPC, ipcOf } from "../arrow.ts";
+import { sameBytes } from "../bytes.ts";
 import type { IndexHandle } from "../surfaces/index.ts";
+import { incompatible, naming } from "./compat.ts";
 import { LiveResource, type PluginEntry } from "./entry.ts";
+import { type HandoffContext, type HandoffOutcome, quietly, undoing } from "./handoff.ts";
 
-/** Arrow data as a table, or as IPC stream bytes already serialised. */
-export type ArrowInput = Table | Uint8Array;
+/** What an index carries through a reload: the handle opened in the new version, or the decision to drop it. */
+type IndexPending = { open: IndexHandle; retiring?: IndexHandle } | { drop: true };
 
-export function ipcOf(input: ArrowInput): Uint8Array {
-  return input instanceof Uint8Array ? input : toIPC(input);
-}
-
-export class LiveIndex extends LiveResource {
+export class LiveIndex extends LiveResource<IndexPending> {
   readonly surface = "index" as const;
+  /** An index's bytes live in the plugin's memory: a trapped version takes them along. */
+  readonly survivesTrap = false;
   /** @internal the serving version's handle; swapped by reload's commit. */
   handle: IndexHandle;
 
@@ -65,4 +67,82 @@ export class LiveIndex extends LiveResource {
   protected release(): void {
     this.handle.drop();
   }
+
+  // ---------------------------------------------------------------- reload (see resources/handoff.ts)
+
+  /**
+   * check-compat: opens this index in the new version from the live bytes (invisible until commit) and
+   * compares the probe schemas. This is not a dry run: the opened handle is what commit installs. Indexes
+   * never change after build, so the handle prepared here is still exact at handoff.
+   */
+  check(ctx: HandoffContext): IndexPending | undefined {
+    if (ctx.oldPoisoned || !ctx.kept("index", this.kind)) return undefined;
+    return { open: this.#openIn(ctx) };
+  }
+
+  /** handoff: an index created after check-compat is opened now; a dropped kind or a trapped version drops it. */
+  handoff(ctx: HandoffContext, prepared: IndexPending | undefined): IndexPending | undefined {
+    if (ctx.oldPoisoned || !ctx.kept("index", this.kind)) {
+      this.abort(prepared);
+      return { drop: true };
+    }
+    if (this.dropped) {
+      this.abort(prepared); // dropped by its user after check-compat: nothing to hand over
+      return undefined;
+    }
+    return prepared ?? { open: this.#openIn(ctx) };
+  }
+
+  commit(pending: IndexPending | undefined): HandoffOutcome {
+    if (!pending) return "none";
+    if ("drop" in pending) {
+      this.dropNow();
+      return "dropped";
+    }
+    if (this.dropped) {
+      this.abort(pending); // dropped between handoff and commit
+      return "none";
+    }
+    pending.retiring = this.handle;
+    this.handle = pending.open;
+    return "moved";
+  }
+
+  abort(pending: IndexPending | undefined): void {
+    if (pending && "open" in pending) quietly(() => pending.open.drop());
+  }
+
+  retire(pending: IndexPending | undefined): void {
+    if (pending && "retiring" in pending) pending.retiring?.drop();
+  }
+
+  /** persist (old) → open (new), one copy from memory to memory; refuses a different probe schema. */
+  #openIn(ctx: HandoffContext): IndexHandle {
+    const index = ctx.next.instance.index;
+    if (!index) incompatible("index", this.kind, "the new version does not export uni:plugin/index");
+    const fresh = naming("index", this.kind, () =>
+      this.handle.persistLent((view) => {
+        ctx.moved(view.byteLength);
+        return index.open(this.kind, view);
+      }),
+    );
+    return undoing(
+      () => {
+        const [before, after] = [this.handle.schema(), fresh.schema()];
+        // Different bytes may still be the same schema (metadata order, padding): compare what Arrow reads.
+        if (!sameBytes(before, after)) {
+          const [want, got] = [schemaOf(before), schemaOf(after)];
+          if (want !== got) incompatible("index", this.kind, `probe schema changed from ${want} to ${got}`);
+        }
+        return fresh;
+      },
+      () => fresh.drop(),
+    );
+  }
+}
+
+function schemaOf(ipc: Uint8Array): string {
+  return fromIPC(ipc)
+    .schema.fields.map((f) => `${f.name}: ${f.type}`)
+    .join(", ");
 }

@@ -7,10 +7,13 @@
  * @module
  */
 import { Table, Utf8, vectorFromArray } from "apache-arrow";
-import { fromIPC, toIPC } from "../arrow.ts";
+import { type ArrowInput, fromIPC, ipcOf, toIPC } from "../arrow.ts";
+import { declared } from "../manifest.ts";
+import type { LogicalTypeClient } from "../surfaces/logical-type.ts";
+import { incompatible } from "./compat.ts";
 import type { PluginEntry } from "./entry.ts";
 import { through } from "./entry.ts";
-import { type ArrowInput, ipcOf } from "./index.ts";
+import { checkOnly, type Handoff, type HandoffContext } from "./handoff.ts";
 
 /** How many distinct literals per type the host keeps as reload samples. */
 export const SAMPLE_LIMIT = 32;
@@ -83,5 +86,44 @@ export class LogicalType {
   async castFrom(column: ArrowInput): Promise<Table> {
     const ipc = ipcOf(column);
     return fromIPC(await this.#call(() => this.#client().castFrom(this.name, ipc)));
+  }
+}
+
+// ------------------------------------------------------------------ reload (see resources/handoff.ts)
+
+/**
+ * The reload checks of every logical type the old version declares and the new one keeps: the same storage
+ * type and encoding version, and every literal seen in traffic displays identically whether the old version
+ * stored it (read by the new one) or the new version re-parses it. Types hold no state: nothing to hand over.
+ */
+export function logicalTypeChecks(ctx: HandoffContext): Handoff[] {
+  const [oldTypes, newTypes] = [ctx.old.instance.logicalType, ctx.next.instance.logicalType];
+  if (!oldTypes || !newTypes) return [];
+  return declared(ctx.old.manifest, "logical-type")
+    .filter((name) => ctx.kept("logical-type", name))
+    .map((name) =>
+      checkOnly("logical-type", `logical type "${name}"`, (c) => checkType(name, oldTypes, newTypes, c.samples(name))),
+    );
+}
+
+function checkType(name: string, oldTypes: LogicalTypeClient, newTypes: LogicalTypeClient, samples: readonly string[]) {
+  const [t0, t1] = [oldTypes.arrowType(name), newTypes.arrowType(name)];
+  if (t0 !== t1) incompatible("logical type", name, `storage type changed from ${t0} to ${t1}`);
+  const [v0, v1] = [oldTypes.encodingVersion(name), newTypes.encodingVersion(name)];
+  if (v0 !== v1) incompatible("logical type", name, `encoding version changed from ${v0} to ${v1}`);
+  if (!samples.length) return;
+  const stored = oldTypes.fromLiteral(name, utf8Column(samples));
+  const shown = firstColumn(oldTypes.toDisplay(name, stored));
+  const shownByNew = firstColumn(newTypes.toDisplay(name, stored));
+  const reparsed = firstColumn(newTypes.toDisplay(name, newTypes.fromLiteral(name, utf8Column(shown as string[]))));
+  for (let i = 0; i < samples.length; i++) {
+    if (shownByNew[i] !== shown[i] || reparsed[i] !== shown[i]) {
+      incompatible(
+        "logical type",
+        name,
+        `literal ${JSON.stringify(samples[i])} displays as ${JSON.stringify(shown[i])} in the old version but ` +
+          `${JSON.stringify(shownByNew[i])} (stored) / ${JSON.stringify(reparsed[i])} (re-parsed) in the new one`,
+      );
+    }
   }
 }

@@ -1,114 +1,37 @@
 /**
  * The `index` surface client: typed, synchronous calls into a component's
- * `uni:plugin/index@1.0.0` core exports, one copy each way.
+ * `uni:plugin/index@1.0.0` core exports, one copy each way. Every call goes
+ * through one {@link TypedFunc} bound from `component/abi.ts`.
  *
  * @module
  */
 import type { Table } from "apache-arrow";
 import { fromIPC, toIPC } from "../arrow.ts";
-import { interfaceName } from "../component/abi.ts";
 import type { Guest } from "../component/guest.ts";
 import type { ResourceTable } from "../component/resources.ts";
-import { PluginCallError } from "../errors.ts";
-import {
-  checkBytes,
-  lendPersisted,
-  checkString,
-  checkU32,
-  coreFn,
-  dropOwned,
-  type Post,
-  postFn,
-  takeHandle,
-  takeList,
-  takePlainList,
-  listNames,
-} from "./lift.ts";
+import { bindSurface, type SurfaceFuncs } from "./typed-func.ts";
 
-type Area0 = () => number;
-type Area1 = (a: number) => number;
-type Area4 = (a: number, b: number, c: number, d: number) => number;
-type Area6 = (a: number, b: number, c: number, d: number, e: number, f: number) => number;
-
-/** The raw core functions of the index surface, bound once per instance. */
-class IndexCore {
-  declare readonly kinds: Area0;
-  declare readonly build: Area6;
-  declare readonly open: Area4;
-  declare readonly probe: Area4;
-  declare readonly supportsFilter: Area1;
-  declare readonly probeFiltered: Area6;
-  declare readonly persist: Area1;
-  declare readonly schema: Area1;
-  declare readonly dtor: (rep: number) => void;
-  declare readonly postKinds: Post;
-  declare readonly postBuild: Post;
-  declare readonly postOpen: Post;
-  declare readonly postProbe: Post;
-  declare readonly postProbeFiltered: Post;
-  declare readonly postPersist: Post;
-  declare readonly postSchema: Post;
-
-  constructor(x: WebAssembly.Exports) {
-    const i = `${interfaceName("index")}#`;
-    this.kinds = coreFn(x, `${i}kinds`);
-    this.build = coreFn(x, `${i}build`);
-    this.open = coreFn(x, `${i}open`);
-    this.probe = coreFn(x, `${i}[method]index-handle.probe`);
-    this.supportsFilter = coreFn(x, `${i}[method]index-handle.supports-filter`);
-    this.probeFiltered = coreFn(x, `${i}[method]index-handle.probe-filtered`);
-    this.persist = coreFn(x, `${i}[method]index-handle.persist`);
-    this.schema = coreFn(x, `${i}[method]index-handle.schema`);
-    this.dtor = coreFn(x, `${i}[dtor]index-handle`);
-    this.postKinds = postFn(x, `${i}kinds`);
-    this.postBuild = postFn(x, `${i}build`);
-    this.postOpen = postFn(x, `${i}open`);
-    this.postProbe = postFn(x, `${i}[method]index-handle.probe`);
-    this.postProbeFiltered = postFn(x, `${i}[method]index-handle.probe-filtered`);
-    this.postPersist = postFn(x, `${i}[method]index-handle.persist`);
-    this.postSchema = postFn(x, `${i}[method]index-handle.schema`);
-  }
-}
+type IndexFuncs = SurfaceFuncs<"index">;
 
 /** `instance.index`: the component's index kinds. */
 export class IndexClient {
-  /** @internal */
-  declare readonly core: IndexCore;
-
-  /** @internal Built by ComponentInstance. */
-  declare private readonly g: Guest;
+  declare private readonly fns: IndexFuncs;
   declare private readonly table: ResourceTable;
 
+  /** @internal Built by ComponentInstance. */
   constructor(g: Guest, table: ResourceTable, exports: WebAssembly.Exports) {
-    this.g = g;
     this.table = table;
-    this.core = new IndexCore(exports);
+    this.fns = bindSurface(g, exports, "index", table);
   }
 
   /** The index kinds this component implements (e.g. `vector.flat`). */
   kinds(): string[] {
-    return listNames(this.g, this.core.kinds, this.core.postKinds, "index.kinds");
+    return this.fns.kinds.call0() as string[];
   }
 
   /** Builds an index of `kind` over `source` (Arrow IPC stream bytes). */
   build(kind: string, source: Uint8Array, optionsJson = "{}"): IndexHandle {
-    const g = this.g;
-    const kindBytes = g.encode(checkString(g, kind, "index.build kind"));
-    checkBytes(g, source, "index.build source");
-    const optionBytes = g.encode(checkString(g, optionsJson, "index.build optionsJson"));
-    if (!g.live) g.refuse("index.build");
-    let r: number | PluginCallError;
-    try {
-      const kp = g.writeBytes(kindBytes);
-      const sp = g.writeBytes(source);
-      const op = g.writeBytes(optionBytes);
-      const area = this.core.build(kp, kindBytes.length, sp, source.length, op, optionBytes.length);
-      r = takeHandle(g, this.table, area, this.core.postBuild);
-    } catch (e) {
-      throw g.trap(e, "index.build");
-    }
-    if (r instanceof PluginCallError) throw r;
-    return this.adopt(r);
+    return this.adopt(this.fns.build.call(kind, source, optionsJson) as number);
   }
 
   /** `build` from an Arrow table, options as an object (serialised to JSON). */
@@ -121,25 +44,11 @@ export class IndexClient {
    * instance's memory (see `IndexHandle.persistLent`): it is copied once, straight in.
    */
   open(kind: string, persisted: Uint8Array): IndexHandle {
-    const g = this.g;
-    const kindBytes = g.encode(checkString(g, kind, "index.open kind"));
-    checkBytes(g, persisted, "index.open persisted");
-    if (!g.live) g.refuse("index.open");
-    let r: number | PluginCallError;
-    try {
-      const kp = g.writeBytes(kindBytes);
-      const pp = g.writeBytes(persisted);
-      const area = this.core.open(kp, kindBytes.length, pp, persisted.length);
-      r = takeHandle(g, this.table, area, this.core.postOpen);
-    } catch (e) {
-      throw g.trap(e, "index.open");
-    }
-    if (r instanceof PluginCallError) throw r;
-    return this.adopt(r);
+    return this.adopt(this.fns.open.call(kind, persisted) as number);
   }
 
   private adopt(handle: number): IndexHandle {
-    const h = new IndexHandle(this.g, this.table, this.core, handle, this.table.rep(handle));
+    const h = new IndexHandle(this.fns, this.table, handle);
     this.table.own(handle, h);
     return h;
   }
@@ -147,21 +56,18 @@ export class IndexClient {
 
 /** A live index inside the component. Drop it (or `using` it) when done. */
 export class IndexHandle {
-  /** 0 once dropped. */
+  /** The guest's rep; 0 once dropped. */
   declare private rep: number;
-
-  /** @internal */
-  declare private readonly g: Guest;
+  declare private readonly fns: IndexFuncs;
   declare private readonly table: ResourceTable;
-  declare private readonly core: IndexCore;
   declare private readonly handle: number;
 
-  constructor(g: Guest, table: ResourceTable, core: IndexCore, handle: number, rep: number) {
-    this.g = g;
+  /** @internal Built by IndexClient. */
+  constructor(fns: IndexFuncs, table: ResourceTable, handle: number) {
+    this.fns = fns;
     this.table = table;
-    this.core = core;
     this.handle = handle;
-    this.rep = rep;
+    this.rep = table.rep(handle);
   }
 
   /** Whether the handle has been dropped (by `drop()` or the instance's `dispose()`). */
@@ -171,19 +77,7 @@ export class IndexHandle {
 
   /** k nearest rows for every query row; Arrow IPC in, Arrow IPC out. */
   probe(query: Uint8Array, k: number): Uint8Array {
-    const g = this.g;
-    checkBytes(g, query, "index-handle.probe query");
-    checkU32(g, k, "index-handle.probe k");
-    if (!g.live || this.rep === 0) g.refuse("index-handle.probe", this.rep === 0);
-    let r: Uint8Array | PluginCallError;
-    try {
-      const qp = g.writeBytes(query);
-      r = takeList(g, this.core.probe(this.rep, qp, query.length, k), this.core.postProbe);
-    } catch (e) {
-      throw g.trap(e, "index-handle.probe");
-    }
-    if (r instanceof PluginCallError) throw r;
-    return r;
+    return this.fns["[method]index-handle.probe"].call(this.rep, query, k) as Uint8Array;
   }
 
   /** `probe` with Arrow tables. */
@@ -192,47 +86,17 @@ export class IndexHandle {
   }
 
   supportsFilter(): boolean {
-    const g = this.g;
-    if (!g.live || this.rep === 0) g.refuse("index-handle.supports-filter", this.rep === 0);
-    try {
-      return this.core.supportsFilter(this.rep) !== 0;
-    } catch (e) {
-      throw g.trap(e, "index-handle.supports-filter");
-    }
+    return this.fns["[method]index-handle.supports-filter"].callSelf(this.rep) as boolean;
   }
 
   /** Like `probe`, restricted to rows whose bit is set in `mask` (LSB-first bitmap in build order). */
   probeFiltered(query: Uint8Array, k: number, mask: Uint8Array): Uint8Array {
-    const g = this.g;
-    checkBytes(g, query, "index-handle.probe-filtered query");
-    checkU32(g, k, "index-handle.probe-filtered k");
-    checkBytes(g, mask, "index-handle.probe-filtered mask");
-    if (!g.live || this.rep === 0) g.refuse("index-handle.probe-filtered", this.rep === 0);
-    let r: Uint8Array | PluginCallError;
-    try {
-      const qp = g.writeBytes(query);
-      const mp = g.writeBytes(mask);
-      const area = this.core.probeFiltered(this.rep, qp, query.length, k, mp, mask.length);
-      r = takeList(g, area, this.core.postProbeFiltered);
-    } catch (e) {
-      throw g.trap(e, "index-handle.probe-filtered");
-    }
-    if (r instanceof PluginCallError) throw r;
-    return r;
+    return this.fns["[method]index-handle.probe-filtered"].call(this.rep, query, k, mask) as Uint8Array;
   }
 
   /** Self-contained bytes that `open` turns back into an equal index (copied out of the guest). */
   persist(): Uint8Array {
-    const g = this.g;
-    if (!g.live || this.rep === 0) g.refuse("index-handle.persist", this.rep === 0);
-    let r: Uint8Array | PluginCallError;
-    try {
-      r = takeList(g, this.core.persist(this.rep), this.core.postPersist);
-    } catch (e) {
-      throw g.trap(e, "index-handle.persist");
-    }
-    if (r instanceof PluginCallError) throw r;
-    return r;
+    return this.fns["[method]index-handle.persist"].callSelf(this.rep) as Uint8Array;
   }
 
   /**
@@ -242,23 +106,17 @@ export class IndexHandle {
    * Do not call into *this* instance from `use`: memory growth would detach the view.
    */
   persistLent<T>(use: (view: Uint8Array) => T): T {
-    return lendPersisted(this.g, this.core.persist, this.core.postPersist, this.rep, "index-handle.persist", use);
+    return this.fns["[method]index-handle.persist"].lend(this.rep, use);
   }
 
   /** The probe output schema, as an Arrow IPC stream with no batches. */
   schema(): Uint8Array {
-    const g = this.g;
-    if (!g.live || this.rep === 0) g.refuse("index-handle.schema", this.rep === 0);
-    try {
-      return takePlainList(g, this.core.schema(this.rep), this.core.postSchema);
-    } catch (e) {
-      throw g.trap(e, "index-handle.schema");
-    }
+    return this.fns["[method]index-handle.schema"].callSelf(this.rep) as Uint8Array;
   }
 
   /** Drops the handle: runs the guest destructor. Idempotent; after dispose/poison it only forgets the handle. */
   drop(): void {
-    if (this.rep !== 0) dropOwned(this.g, this.table, this.handle, this.core.dtor, "index-handle drop");
+    if (this.rep !== 0) this.fns["[dtor]index-handle"].dropHandle(this.table, this.handle);
   }
 
   [Symbol.dispose](): void {
