@@ -32,7 +32,7 @@ export class ComponentInstance {
   readonly crdt: CrdtClient | undefined;
   readonly logicalType: LogicalTypeClient | undefined;
   /**
-   * INTERNAL: the raw core exports, for benchmarks' baseline and debugging.
+   * @internal The raw core exports, for benchmarks' baseline and debugging.
    * Calling them bypasses validation, trap handling and resource tables.
    */
   readonly core: WebAssembly.Exports;

@@ -59,7 +59,7 @@ type CdcPending = { handoff: PendingCdcHandoff; retiring?: Binding } | { drop: t
 
 export class LiveCdc extends LiveResource<CdcPending> {
   readonly surface = "cdc" as const;
-  /** The host's log holds every batch after what the sink received: a stream outlives a trapped version. */
+  /** @internal The host's log holds every batch after what the sink received: a stream outlives a trapped version. */
   readonly survivesTrap = true;
   /** @internal */
   binding: Binding;
@@ -334,18 +334,19 @@ export class LiveCdc extends LiveResource<CdcPending> {
 
   // ---------------------------------------------------------------- reload (see resources/handoff.ts)
 
-  /** check-compat: nothing to prove before handoff (a stream is started on the new version only then). */
+  /** @internal check-compat: nothing to prove before handoff (a stream is started on the new version only then). */
   check(): undefined {
     return undefined;
   }
 
-  /** handoff: checkpoint, seal, start the new version at the checkpoint and redeliver (see prepareHandoff). */
+  /** @internal handoff: checkpoint, seal, start the new version at the checkpoint and redeliver (see prepareHandoff). */
   handoff(ctx: HandoffContext): CdcPending | undefined {
     if (!ctx.kept("cdc", this.output)) return { drop: true };
     if (this.dropped) return undefined;
     return { handoff: this.prepareHandoff(ctx.next) };
   }
 
+  /** @internal */
   commit(pending: CdcPending | undefined): HandoffOutcome {
     if (!pending) return "none";
     if ("drop" in pending) {
@@ -356,10 +357,12 @@ export class LiveCdc extends LiveResource<CdcPending> {
     return "moved";
   }
 
+  /** @internal */
   abort(pending: CdcPending | undefined): void {
     if (pending && "handoff" in pending) this.abortHandoff(pending.handoff);
   }
 
+  /** @internal */
   retire(pending: CdcPending | undefined): void {
     if (pending && "retiring" in pending && pending.retiring) this.retireBinding(pending.retiring);
   }

@@ -43,7 +43,7 @@ type CrdtPending = { state: CrdtState; retiring?: CrdtState } | { drop: true };
 
 export class LiveCrdt extends LiveResource<CrdtPending> {
   readonly surface = "crdt" as const;
-  /** A state's bytes live in the plugin's memory: a trapped version takes them along. */
+  /** @internal A state's bytes live in the plugin's memory: a trapped version takes them along. */
   readonly survivesTrap = false;
   /** @internal the serving version's state; swapped by reload's commit. */
   state: CrdtState;
@@ -104,7 +104,7 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
 
   // ---------------------------------------------------------------- reload (see resources/handoff.ts)
 
-  /**
+  /** @internal
    * check-compat, on the live state: the new version reads the old bytes back to an equal value; the old
    * bytes merge into an empty new-version state to that value; and new-version bytes merge back
    * idempotently. Every probe state is dropped again: nothing prepared here survives the step.
@@ -133,7 +133,7 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
     return undefined;
   }
 
-  /** handoff: persist (old) → from-persisted (new), one copy; the value must come out equal. */
+  /** @internal handoff: persist (old) → from-persisted (new), one copy; the value must come out equal. */
   handoff(ctx: HandoffContext): CrdtPending | undefined {
     const next = ctx.next.instance.crdt;
     if (ctx.oldPoisoned || !ctx.kept("crdt", this.kind) || !next) return { drop: true };
@@ -152,6 +152,7 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
     return { state };
   }
 
+  /** @internal */
   commit(pending: CrdtPending | undefined): HandoffOutcome {
     if (!pending) return "none";
     if ("drop" in pending) {
@@ -163,10 +164,12 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
     return "moved";
   }
 
+  /** @internal */
   abort(pending: CrdtPending | undefined): void {
     if (pending && "state" in pending) quietly(() => pending.state.drop());
   }
 
+  /** @internal */
   retire(pending: CrdtPending | undefined): void {
     if (pending && "retiring" in pending) pending.retiring?.drop();
   }

@@ -8,7 +8,7 @@
 import { ErrorCode, PluginError } from "../errors.ts";
 import type { Gate } from "../gate.ts";
 import type { PluginHandle, PluginVersion } from "../plugin.ts";
-import type { Handoff, HandoffContext, HandoffOutcome } from "./handoff.ts";
+import type { HandoffContext, HandoffOutcome } from "./handoff.ts";
 
 export type ResourceSurface = "index" | "cdc" | "crdt";
 
@@ -63,8 +63,9 @@ function settle<T>(gate: Gate, fn: () => T | Promise<T>): Promise<T> {
  * how its state is checked against, moved into, committed to and retired from
  * a new version.
  */
-export abstract class LiveResource<P = unknown> implements Handoff<P> {
+export abstract class LiveResource<P = unknown> {
   abstract readonly surface: ResourceSurface;
+  /** @internal {@link handoff.ts Handoff.survivesTrap} */
   abstract readonly survivesTrap: boolean;
   readonly name: string;
   /** Registry key: index kind, CDC output or CRDT kind. */
@@ -134,14 +135,14 @@ export abstract class LiveResource<P = unknown> implements Handoff<P> {
     await this.drop();
   }
 
-  /** @internal {@link Handoff.check} */
+  /** @internal {@link handoff.ts Handoff.check} */
   abstract check(ctx: HandoffContext): P | undefined | Promise<P | undefined>;
-  /** @internal {@link Handoff.handoff} */
+  /** @internal {@link handoff.ts Handoff.handoff} */
   abstract handoff(ctx: HandoffContext, prepared: P | undefined): P | undefined | Promise<P | undefined>;
-  /** @internal {@link Handoff.commit} */
+  /** @internal {@link handoff.ts Handoff.commit} */
   abstract commit(pending: P | undefined): HandoffOutcome;
-  /** @internal {@link Handoff.abort} */
+  /** @internal {@link handoff.ts Handoff.abort} */
   abstract abort(pending: P | undefined): void;
-  /** @internal {@link Handoff.retire} */
+  /** @internal {@link handoff.ts Handoff.retire} */
   abstract retire(pending: P | undefined): void;
 }

@@ -18,7 +18,7 @@ type IndexPending = { open: IndexHandle; retiring?: IndexHandle } | { drop: true
 
 export class LiveIndex extends LiveResource<IndexPending> {
   readonly surface = "index" as const;
-  /** An index's bytes live in the plugin's memory: a trapped version takes them along. */
+  /** @internal An index's bytes live in the plugin's memory: a trapped version takes them along. */
   readonly survivesTrap = false;
   /** @internal the serving version's handle; swapped by reload's commit. */
   handle: IndexHandle;
@@ -70,7 +70,7 @@ export class LiveIndex extends LiveResource<IndexPending> {
 
   // ---------------------------------------------------------------- reload (see resources/handoff.ts)
 
-  /**
+  /** @internal
    * check-compat: opens this index in the new version from the live bytes (invisible until commit) and
    * compares the probe schemas. This is not a dry run: the opened handle is what commit installs. Indexes
    * never change after build, so the handle prepared here is still exact at handoff.
@@ -80,7 +80,7 @@ export class LiveIndex extends LiveResource<IndexPending> {
     return { open: this.#openIn(ctx) };
   }
 
-  /** handoff: an index created after check-compat is opened now; a dropped kind or a trapped version drops it. */
+  /** @internal handoff: an index created after check-compat is opened now; a dropped kind or a trapped version drops it. */
   handoff(ctx: HandoffContext, prepared: IndexPending | undefined): IndexPending | undefined {
     if (ctx.oldPoisoned || !ctx.kept("index", this.kind)) {
       this.abort(prepared);
@@ -93,6 +93,7 @@ export class LiveIndex extends LiveResource<IndexPending> {
     return prepared ?? { open: this.#openIn(ctx) };
   }
 
+  /** @internal */
   commit(pending: IndexPending | undefined): HandoffOutcome {
     if (!pending) return "none";
     if ("drop" in pending) {
@@ -108,10 +109,12 @@ export class LiveIndex extends LiveResource<IndexPending> {
     return "moved";
   }
 
+  /** @internal */
   abort(pending: IndexPending | undefined): void {
     if (pending && "open" in pending) quietly(() => pending.open.drop());
   }
 
+  /** @internal */
   retire(pending: IndexPending | undefined): void {
     if (pending && "retiring" in pending) pending.retiring?.drop();
   }

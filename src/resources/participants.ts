@@ -7,9 +7,12 @@
  * @module
  */
 import { crdtKindChecks } from "./crdt.ts";
-import type { PluginEntry } from "./entry.ts";
+import type { LiveResource, PluginEntry } from "./entry.ts";
 import type { Handoff, HandoffContext } from "./handoff.ts";
 import { logicalTypeChecks } from "./logical-type.ts";
+
+/** Every live resource is a reload participant (checked here, at compile time). */
+const _liveResourcesParticipate = (r: LiveResource): Handoff => r;
 
 /** Surfaces in the order their resources are checked and handed over: bulky state first, streams last. */
 const ORDER = { index: 0, crdt: 1, cdc: 2 } as const;
