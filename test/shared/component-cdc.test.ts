@@ -7,6 +7,7 @@ import { toIPC } from "../../src/arrow.ts";
 import { ComponentInstance, ComponentModule } from "../../src/component/mod.ts";
 import { ErrorCode, LoadError, PluginCallError, PluginError, TrapError } from "../../src/errors.ts";
 import { loadFixture, loadPlugin } from "../support/fixtures.ts";
+import { thrown } from "../support/errors.ts";
 
 type Emitted = { output: string; lsnStart: bigint; lsnEnd: bigint; payload: number[] };
 
@@ -23,15 +24,6 @@ async function cdc(sink?: (e: Emitted) => void) {
     },
   });
   return { instance, client: instance.cdc as NonNullable<ComponentInstance["cdc"]>, emitted };
-}
-
-function thrown(fn: () => unknown): PluginError {
-  try {
-    fn();
-  } catch (err) {
-    return err as PluginError;
-  }
-  throw new Error("expected a throw");
 }
 
 describe("cdc surface", () => {

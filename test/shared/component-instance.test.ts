@@ -2,8 +2,9 @@
 // against the index-echo fixture (see test/fixtures/wat/index-echo.wat for its behaviours).
 import { describe, expect, it } from "#test";
 import { ComponentInstance, ComponentModule, type LogLevel } from "../../src/component/mod.ts";
-import { ErrorCode, PluginCallError, type PluginError, TrapError } from "../../src/errors.ts";
+import { ErrorCode, PluginCallError, TrapError } from "../../src/errors.ts";
 import { loadFixture } from "../support/fixtures.ts";
+import { thrown } from "../support/errors.ts";
 
 async function echo(ceiling?: number) {
   const module = await ComponentModule.compile(
@@ -17,15 +18,6 @@ async function echo(ceiling?: number) {
     log: (level: LogLevel, message: string) => logs.push(`${level}:${message}`),
   });
   return { instance, index: instance.index as NonNullable<ComponentInstance["index"]>, logs };
-}
-
-function thrown(fn: () => unknown): PluginError {
-  try {
-    fn();
-  } catch (err) {
-    return err as PluginError;
-  }
-  throw new Error("expected a throw");
 }
 
 const bytes = (...xs: number[]) => new Uint8Array(xs);

@@ -1,7 +1,7 @@
 // Shared helpers for the reload suites: seeded data, Arrow tables, and assertions on ReloadError.
 import { Field, FixedSizeList, Float32, makeData, makeVector, Table } from "apache-arrow";
 import { expect } from "#test";
-import { type CdcEmit, PluginHost, type PluginHandle, ReloadError, type ReloadReport } from "../../src/mod.ts";
+import { type CdcEmit, PluginHost, type PluginHandle } from "../../src/mod.ts";
 import { loadPlugin } from "../support/fixtures.ts";
 
 /** A small deterministic PRNG (mulberry32), so failures reproduce. */
@@ -62,21 +62,7 @@ export async function hostWith(name: string): Promise<{ host: PluginHost; handle
   return { host, handle };
 }
 
-/** Awaits a reload that must fail, and returns its error after checking the step. */
-export async function refused(reload: Promise<ReloadReport>, step: string): Promise<ReloadError> {
-  try {
-    const report = await reload;
-    throw new Error(`reload unexpectedly succeeded: ${JSON.stringify(report.steps.map((s) => s.step))}`);
-  } catch (err) {
-    if (!(err instanceof ReloadError)) throw err;
-    expect(err.step, err.message).to.equal(step);
-    expect(err.message).not.to.contain("[object Object]");
-    const report = err.report as ReloadReport;
-    expect(report.ok).to.equal(false);
-    expect(report.failedStep).to.equal(step);
-    return err;
-  }
-}
+export { refused } from "../support/errors.ts";
 
 /** Every LSN in [from, to) reached the sink exactly once, in order. */
 export function expectContiguous(emits: readonly CdcEmit[], from: bigint, to: bigint): void {
