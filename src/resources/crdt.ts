@@ -22,10 +22,29 @@ import { checkOnly, type Handoff, type HandoffContext, type HandoffOutcome, quie
  */
 const encoder = new Encoder({ useBigInt64: true });
 
+const INT64_MIN = -(1n << 63n);
+const UINT64_LIMIT = 1n << 64n;
+
+/**
+ * The first bigint MessagePack cannot hold (outside [-2^63, 2^64)), if any: the encoder would silently wrap it
+ * modulo 2^64. Looks as deep as the encoder goes; deeper nesting is the encoder's own refusal.
+ */
+function outOfRange(value: unknown, depth = 0): bigint | undefined {
+  if (typeof value === "bigint") return value < INT64_MIN || value >= UINT64_LIMIT ? value : undefined;
+  if (depth > 100 || typeof value !== "object" || value === null || value instanceof Uint8Array) return undefined;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) {
+    const bad = outOfRange(v, depth + 1);
+    if (bad !== undefined) return bad;
+  }
+  return undefined;
+}
+
 /** MessagePack bytes of an op: a `Uint8Array` as is, anything else encoded. Unencodable input is a typed error. */
 function opBytes(op: unknown, what: string): Uint8Array {
   if (op instanceof Uint8Array) return op;
   try {
+    const bad = outOfRange(op);
+    if (bad !== undefined) throw new RangeError(`bigint ${bad} is outside the 64-bit integer range`);
     return encoder.encodeSharedRef(op);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
