@@ -35,6 +35,8 @@ export default defineConfig({
           exclude: ["test/browser/**", "test/deno/**", "test/e2e/**", "test/edge/**"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+          // Node workers run built JavaScript: bundle the Node adapter's worker script first (see the file).
+          globalSetup: ["test/support/global-setup.node.ts"],
         },
       },
       {

@@ -29,6 +29,11 @@ export const ErrorCode = {
   Timeout: 0x4b,
   Disposed: 0x4c,
   Io: 0x4d,
+  /**
+   * A call into a worker-hosted instance ran past its deadline: the worker was terminated and the instance is
+   * dead (retryable: the host may restore the plugin in a fresh worker and try again).
+   */
+  DeadlineExceeded: 0x4e,
 } as const;
 export type ErrorCodeName = keyof typeof ErrorCode;
 
