@@ -47,16 +47,24 @@ const I64_MIN = -(1n << 63n);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-/** Some engines refuse to decode a view of shared memory; those get a private copy first. */
-const decodesShared = (() => {
-  if (typeof SharedArrayBuffer !== "function") return false;
+/** Chromium refuses to encode into or decode from a view of shared memory; there a private copy is used. */
+const sharedText = (() => {
+  if (typeof SharedArrayBuffer !== "function") return { encode: false, decode: false };
+  const view = new Uint8Array(new SharedArrayBuffer(4));
+  return { encode: works(() => encoder.encodeInto("a", view)), decode: works(() => decoder.decode(view)) };
+})();
+
+function works(f: () => unknown): boolean {
   try {
-    decoder.decode(new Uint8Array(new SharedArrayBuffer(1)));
+    f();
     return true;
   } catch {
     return false;
   }
-})();
+}
+
+/** Strings up to this many UTF-16 units are tried as ASCII, byte by byte (names, kinds: the common case). */
+const SHORT = 64;
 
 /** Whether `bytes` lives in shared memory (and so can be handed over without copying). */
 export function isShared(bytes: Uint8Array): boolean {
@@ -149,13 +157,37 @@ export class Writer {
 
   private string(s: string): void {
     const at = this.room(5);
-    this.u8[at] = T_STRING;
-    const free = this.u8.length - this.end;
-    if (s.length > free) throw notInline; // every UTF-16 unit is at least one UTF-8 byte
-    const { read, written } = encoder.encodeInto(s, this.u8.subarray(this.end));
-    if (read !== s.length) throw notInline;
+    const u8 = this.u8;
+    u8[at] = T_STRING;
+    const start = this.end;
+    const n = s.length;
+    if (n > u8.length - start) throw notInline; // every UTF-16 unit is at least one UTF-8 byte
+    if (n <= SHORT) {
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        u8[start + i] = c;
+      }
+      if (i === n) {
+        this.dv.setUint32(at + 1, n, true);
+        this.end = start + n;
+        return;
+      }
+    }
+    let written: number;
+    if (sharedText.encode || !isShared(u8)) {
+      const r = encoder.encodeInto(s, u8.subarray(start));
+      if (r.read !== n) throw notInline;
+      written = r.written;
+    } else {
+      const bytes = encoder.encode(s);
+      if (bytes.length > u8.length - start) throw notInline;
+      u8.set(bytes, start);
+      written = bytes.length;
+    }
     this.dv.setUint32(at + 1, written, true);
-    this.end += written;
+    this.end = start + written;
   }
 
   private bytes(b: Uint8Array): void {
@@ -242,8 +274,19 @@ export class Reader {
     const len = this.dv.getUint32(at + 1, true);
     const start = at + 5;
     this.at = start + len;
-    const view = this.u8.subarray(start, start + len);
-    return decoder.decode(decodesShared || !isShared(view) ? view : view.slice());
+    const u8 = this.u8;
+    if (len <= SHORT) {
+      let ascii = "";
+      let i = start;
+      for (; i < start + len; i++) {
+        const c = u8[i] as number;
+        if (c >= 0x80) break;
+        ascii += String.fromCharCode(c);
+      }
+      if (i === start + len) return ascii;
+    }
+    const view = u8.subarray(start, start + len);
+    return decoder.decode(sharedText.decode || !isShared(view) ? view : view.slice());
   }
 }
 

@@ -309,7 +309,8 @@ export class Connection {
   // ------------------------------------------------------------ responses
 
   #onMessage(message: WorkerMessage): void {
-    if (this.gone && !this.#current) return;
+    // After a death nothing from the old worker counts. After dispose, log lines (destructors log) still do.
+    if (this.#state === DEAD) return;
     if (message.kind === "wake") {
       // Stale wake-ups (the response was seen meanwhile) find no waiting call, or the next call in REQUEST.
       const call = this.#current;

@@ -53,7 +53,12 @@ export interface WorkerScope {
 
 type Handle = IndexHandle | CdcStream | CrdtState;
 
-/** Log lines per posted batch, and characters: a flood crosses in few messages, a single line at once. */
+/**
+ * Log lines cross in batches: a line goes at once when the last batch left at least this long ago (so a
+ * line logged just before a runaway loop still reaches main), later ones wait for the next such moment,
+ * a full batch, or the end of the call. A flood thus costs main about one message per millisecond.
+ */
+const LOG_BATCH_MS = 1;
 const LOG_BATCH_LINES = 256;
 const LOG_BATCH_CHARS = 64 * 1024;
 
@@ -89,7 +94,13 @@ function serve(scope: WorkerScope): void {
     if (message.kind === "init") {
       if (server) return; // init comes once; a second is a main-side bug, ignored
       server = new Server(scope, message);
-      void server.start(message);
+      // A failure here is a bug of the worker itself: rethrown outside the promise, it reaches main as the
+      // worker's error event (a crash), instead of vanishing as an unhandled rejection.
+      server.start(message).catch((err) =>
+        setTimeout(() => {
+          throw err;
+        }),
+      );
     } else {
       server?.onCall(message);
     }
@@ -107,6 +118,7 @@ class Server {
   #logLines: string[] = [];
   #logChars = 0;
   #logBatches = 0;
+  #logPosted = Number.NEGATIVE_INFINITY;
   readonly pluginId: string;
   readonly #ctl: Int32Array | undefined;
   readonly #reader: Reader | undefined;
@@ -394,11 +406,18 @@ class Server {
   readonly #log = (level: LogLevel, message: string): void => {
     this.#logLines.push(level, message);
     this.#logChars += message.length;
-    if (this.#logLines.length >= LOG_BATCH_LINES * 2 || this.#logChars >= LOG_BATCH_CHARS) this.#flushLog();
+    if (
+      performance.now() - this.#logPosted >= LOG_BATCH_MS ||
+      this.#logLines.length >= LOG_BATCH_LINES * 2 ||
+      this.#logChars >= LOG_BATCH_CHARS
+    ) {
+      this.#flushLog();
+    }
   };
 
   #flushLog(): void {
     if (this.#logLines.length === 0) return;
+    this.#logPosted = performance.now();
     const lines = this.#logLines;
     this.#logLines = [];
     this.#logChars = 0;
