@@ -405,7 +405,7 @@ export class Connection {
     const code = (event.error as { code?: unknown } | undefined)?.code;
     const outOfMemory = code === "ERR_WORKER_OUT_OF_MEMORY";
     const error =
-      call?.op === Op.Init
+      call?.op === Op.Init && !outOfMemory
         ? new PluginError(ErrorCode.Io, `plugin ${this.pluginId}: its worker failed to start: ${detail}`, {
             pluginId: this.pluginId,
           })

@@ -276,7 +276,7 @@ function checkSpawn(module: ComponentModule, options: SpawnOptions, call: CallOp
   if (wanted === "atomics" && !available) {
     throw new PluginError(
       ErrorCode.Forbidden,
-      `plugin ${pluginId}: channel "atomics" needs SharedArrayBuffer and Atomics.waitAsync (in a browser: a cross-origin isolated page)`,
+      `plugin ${pluginId}: channel "atomics" needs SharedArrayBuffer (in a browser: a cross-origin isolated page)`,
       { pluginId },
     );
   }

@@ -175,7 +175,7 @@ export interface InitMessage {
   /** Further instantiate options (plain data) passed through unchanged. */
   forward: Record<string, unknown>;
   wantsLog: boolean;
-  /** The shared channel, when main uses one. */
+  /** The shared channel, when main uses one. Without it the worker uses no shared memory at all. */
   channel: SharedArrayBuffer | undefined;
   workerSpinMicros: number;
 }

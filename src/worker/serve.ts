@@ -300,7 +300,7 @@ class Server {
       case Op.IndexPersist:
         return this.#index(target).persist();
       case Op.IndexPersistShared:
-        return this.#index(target).persistLent(shareCopy);
+        return this.#index(target).persistLent(this.#shareCopy);
       case Op.IndexSchema:
         return this.#index(target).schema();
       case Op.IndexDrop:
@@ -345,7 +345,7 @@ class Server {
       case Op.CrdtPersist:
         return this.#crdt(target).persist();
       case Op.CrdtPersistShared:
-        return this.#crdt(target).persistLent(shareCopy);
+        return this.#crdt(target).persistLent(this.#shareCopy);
       case Op.CrdtDrop:
         return this.#drop("crdt", target);
 
@@ -401,6 +401,17 @@ class Server {
     return undefined;
   }
 
+  /**
+   * Persisted bytes lent from guest memory, copied once into memory main can hold without touching it:
+   * shared memory on the shared channel, else an `ArrayBuffer` that the response moves to main.
+   */
+  readonly #shareCopy = (view: Uint8Array): Uint8Array => {
+    const buffer = this.#ctl ? new SharedArrayBuffer(view.length) : new ArrayBuffer(view.length);
+    const out = new Uint8Array(buffer);
+    out.set(view);
+    return out;
+  };
+
   // ------------------------------------------------------------ host-log
 
   readonly #log = (level: LogLevel, message: string): void => {
@@ -426,10 +437,3 @@ class Server {
   }
 }
 
-/** Persisted bytes lent from guest memory, copied once into memory main can hold without touching it. */
-function shareCopy(view: Uint8Array): Uint8Array {
-  const buffer = typeof SharedArrayBuffer === "function" ? new SharedArrayBuffer(view.length) : new ArrayBuffer(view.length);
-  const out = new Uint8Array(buffer);
-  out.set(view);
-  return out;
-}

@@ -104,7 +104,11 @@ export interface SpawnOptions {
    * Not called for `dispose()`/`terminate()`, nor when `spawn` itself fails (nothing to restore).
    */
   onDeath?: (death: WorkerDeath) => void;
-  /** Default deadline of every call, in ms (see {@link CallOptions.timeoutMs}). Default 30 000. */
+  /**
+   * Default deadline of every call, in ms (see {@link CallOptions.timeoutMs}), `spawn` included (starting
+   * a worker takes tens to hundreds of ms: give `spawn` its own `{ timeoutMs }` when calls get a short one).
+   * Default 30 000.
+   */
   timeoutMs?: number;
   /**
    * The host ceiling on guest memory, in 64 KiB pages. The module was capped when compiled, and is
@@ -112,8 +116,9 @@ export interface SpawnOptions {
    */
   memoryPagesCeiling?: number;
   /**
-   * `auto` (default): the shared-memory channel where `SharedArrayBuffer`, `Atomics.waitAsync` and
-   * (in browsers) cross-origin isolation allow it, else messages. `atomics` requires it; `message` never uses it.
+   * `auto` (default): the shared-memory channel where `SharedArrayBuffer` exists (in browsers: a
+   * cross-origin isolated page), else messages. `atomics` requires it. `message` uses no shared memory
+   * at all, as where it is unavailable: `persistShared` then moves an `ArrayBuffer` to main.
    */
   channel?: "auto" | "atomics" | "message";
   /** Size of the shared buffer's data area; larger requests and results go by message. Default 256 KiB. */
