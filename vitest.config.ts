@@ -19,6 +19,9 @@ export default defineConfig({
     // The page fetches committed components (plugins-wasm/dist, test/fixtures/wasm) by URL relative to
     // test/support/fixtures.ts: everything under the repo root must be servable, nothing outside it.
     fs: { strict: true, allow: [root] },
+    // Cross-origin isolation (as the demo's server sends): the page gets SharedArrayBuffer, so worker-hosted
+    // instances use the shared-memory channel there; test/shared/worker-*.test.ts force the message channel too.
+    headers: { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" },
   },
   optimizeDeps: {
     // Pre-bundle up front: discovering a dependency mid-run makes vite reload the page and fail the file.

@@ -26,6 +26,7 @@ import {
   Op,
   REQUEST,
   RESPONSE,
+  SEQ,
   STATE,
   STOP,
   type WireEmit,
@@ -89,6 +90,8 @@ export class Connection {
   /** A call whose response arrived but whose log lines are still in flight. */
   #parked: { call: Call; response: WireResponse } | undefined;
   #logBatchesSeen = 0;
+  /** The sequence number of the last request written to the shared buffer. */
+  #seq = 0;
   /** True while {@link #pump} runs: a call completing synchronously inside it does not recurse. */
   #pumping = false;
   readonly #ctl: Int32Array | undefined;
@@ -257,6 +260,8 @@ export class Connection {
     if (ctl && !call.transfer) {
       try {
         (this.#writer as Writer).reset().value(request);
+        this.#seq = this.#seq === 0x7fffffff ? 1 : this.#seq + 1;
+        Atomics.store(ctl, SEQ, this.#seq);
         Atomics.store(ctl, STATE, REQUEST);
         Atomics.notify(ctl, STATE, 1);
         this.#awaitShared(call, ctl);
@@ -290,9 +295,9 @@ export class Connection {
       if ((i & 31) === 0 && performance.now() >= until) break;
     }
     // Flag first, then look again: either we see the response now, or the worker sees the flag (SC atomics).
-    Atomics.store(ctl, MAIN_WAITING, 1);
+    Atomics.store(ctl, MAIN_WAITING, this.#seq);
     if (Atomics.load(ctl, STATE) !== REQUEST) {
-      Atomics.store(ctl, MAIN_WAITING, 0);
+      Atomics.compareExchange(ctl, MAIN_WAITING, this.#seq, 0);
       this.#sharedDone(call, ctl);
       return;
     }

@@ -108,8 +108,14 @@ export const OP_WHAT: Readonly<Record<Op, string>> = {
 
 /** Int32 slots at the start of the channel buffer; slot {@link STATE} is the one both sides wait on. */
 export const STATE = 0;
-/** 1 while main waits for a wake-up message instead of spinning; the worker clears it and posts one. */
+/**
+ * The sequence number of the request main waits for with a wake-up message instead of spinning (0: none).
+ * The worker clears it only for the request it answered, so a late worker never consumes the flag of the
+ * next request.
+ */
 export const MAIN_WAITING = 1;
+/** The sequence number of the request in the data area (never 0). */
+export const SEQ = 2;
 /** Bytes before the data area. */
 export const CONTROL_BYTES = 64;
 

@@ -34,6 +34,7 @@ import {
   POSTED,
   REQUEST,
   RESPONSE,
+  SEQ,
   STATE,
   STOP,
   type WireRequest,
@@ -191,7 +192,8 @@ class Server {
         return;
       }
       if (state === STOP) return;
-      this.#respond(ctl, this.#run(reader.reset().value() as WireRequest));
+      const seq = Atomics.load(ctl, SEQ);
+      this.#respond(ctl, seq, this.#run(reader.reset().value() as WireRequest));
     }
   }
 
@@ -216,20 +218,24 @@ class Server {
     }
   }
 
-  #respond(ctl: Int32Array, response: WireResponse): void {
+  /**
+   * Answers request `seq`. The last write to the state slot comes before anything that lets main send
+   * the next request (the response itself, or the message carrying it): a later write would overwrite it.
+   */
+  #respond(ctl: Int32Array, seq: number, response: WireResponse): void {
     const writer = this.#writer as Writer;
     try {
       writer.reset().value(response);
-      Atomics.store(ctl, STATE, RESPONSE);
     } catch (err) {
       if (!(err instanceof NotInline)) throw err;
-      this.#post(response);
       Atomics.store(ctl, STATE, POSTED);
-      Atomics.store(ctl, MAIN_WAITING, 0); // the response message wakes main
+      Atomics.compareExchange(ctl, MAIN_WAITING, seq, 0); // the response message itself wakes main
+      this.#post(response);
       return;
     }
+    Atomics.store(ctl, STATE, RESPONSE);
     // State first, then the flag (SC atomics): main either sees the response or gets the wake-up.
-    if (Atomics.exchange(ctl, MAIN_WAITING, 0) === 1) this.scope.postMessage({ kind: "wake" }, []);
+    if (Atomics.compareExchange(ctl, MAIN_WAITING, seq, 0) === seq) this.scope.postMessage({ kind: "wake" }, []);
   }
 
   #post(response: WireResponse): void {

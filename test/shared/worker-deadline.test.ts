@@ -203,7 +203,7 @@ for (const channel of channels()) {
         const { w, deaths } = await hostile(c.fixture ?? "hostile", channel, `test.runaway.${c.name}.${channel}`);
         const start = await c.runaway(w);
         const runaway = timed(start());
-        const queued = timed(c.fixture === "hostile-manifest" ? w.manifest({ timeoutMs: 10_000 }) : w.memoryBytes());
+        const queued = timed<unknown>(c.fixture === "hostile-manifest" ? w.manifest({ timeoutMs: 10_000 }) : w.memoryBytes());
         await expectKilled(w, deaths, runaway, queued, c.what);
         await expectNeighboursServing();
       });
