@@ -221,6 +221,8 @@ class Server {
   /**
    * Answers request `seq`. The last write to the state slot comes before anything that lets main send
    * the next request (the response itself, or the message carrying it): a later write would overwrite it.
+   * The slot only moves on from REQUEST: if main ended the connection meanwhile (STOP), it stays STOP, and
+   * the loop leaves, so the thread returns to its event loop where termination takes effect.
    */
   #respond(ctl: Int32Array, seq: number, response: WireResponse): void {
     const writer = this.#writer as Writer;
@@ -228,12 +230,12 @@ class Server {
       writer.reset().value(response);
     } catch (err) {
       if (!(err instanceof NotInline)) throw err;
-      Atomics.store(ctl, STATE, POSTED);
+      if (Atomics.compareExchange(ctl, STATE, REQUEST, POSTED) !== REQUEST) return;
       Atomics.compareExchange(ctl, MAIN_WAITING, seq, 0); // the response message itself wakes main
       this.#post(response);
       return;
     }
-    Atomics.store(ctl, STATE, RESPONSE);
+    if (Atomics.compareExchange(ctl, STATE, REQUEST, RESPONSE) !== REQUEST) return;
     // State first, then the flag (SC atomics): main either sees the response or gets the wake-up.
     if (Atomics.compareExchange(ctl, MAIN_WAITING, seq, 0) === seq) this.scope.postMessage({ kind: "wake" }, []);
   }

@@ -9,7 +9,7 @@ import { ErrorCode, PluginCallError } from "../../src/errors.ts";
 import type { AcceptedEmit, SinkExpectation, WorkerInstance } from "../../src/worker/mod.ts";
 import { expectRejects } from "../support/errors.ts";
 import { loadFixture } from "../support/fixtures.ts";
-import { channels, spawnWorker, timed } from "../support/worker.ts";
+import { boundRunaways, channels, spawnWorker, timed } from "../support/worker.ts";
 
 type Cdc = NonNullable<WorkerInstance["cdc"]>;
 const live: WorkerInstance[] = [];
@@ -125,6 +125,7 @@ for (const channel of channels()) {
 
     it("a worker killed mid-deliver loses that call's emits; resuming from main's LSN on a fresh worker is exactly once", async () => {
       const { cdc, w } = await cdcWorker("hostile", channel, 300);
+      await boundRunaways(w);
       const got: AcceptedEmit[] = [];
       let next = 0n;
       const onEmit = (e: AcceptedEmit) => {

@@ -20,6 +20,20 @@ const g = globalThis as { Deno?: unknown; process?: { versions?: { node?: string
 /** Node proper (Deno also defines `process`). */
 export const isNode = g.Deno === undefined && typeof g.process?.versions?.node === "string";
 
+/**
+ * Whether this runtime can end a worker stuck in a loop. Deno 2.9 cannot: `Worker.terminate()` leaves a
+ * thread spinning in a loop (JavaScript or wasm) spinning until the process exits (denoland/deno#35657).
+ * There the hostile fixtures are switched to finite runaways (far longer than any deadline), so the
+ * suite's threads come back once their loop is over instead of piling up on the machine's cores.
+ */
+export const endsStuckWorkers = g.Deno === undefined;
+
+/** Switches a hostile-fixture instance to finite runaways where stuck workers cannot be ended (see above). */
+export async function boundRunaways(w: WorkerInstance): Promise<void> {
+  if (endsStuckWorkers) return;
+  await (w.index as NonNullable<WorkerInstance["index"]>).build("bounded", new Uint8Array([1]));
+}
+
 let factory: Promise<WorkerFactory> | undefined;
 
 /** This runtime's worker factory. */
