@@ -42,14 +42,17 @@ export interface NodeWorkerOptions {
    * `TrapError(ResourceLimit)` for the call in flight, and `onDeath`.
    */
   resourceLimits?: WorkerResourceLimits;
+  /**
+   * Node options of the worker threads. Default: the process's own (`process.execArgv`), less
+   * `--input-type`, which a worker refuses (it only applies to code given with `--eval` / stdin).
+   */
+  execArgv?: string[];
 }
 
 /** Where the built Node worker script is, for this file's own location (built or source). */
 export function defaultNodeWorkerEntry(): URL {
   const here = import.meta.url;
-  return here.endsWith(".ts")
-    ? new URL("../../dist/adapters/node-worker.js", here)
-    : new URL("./node-worker.js", here);
+  return here.endsWith(".ts") ? new URL("../../dist/adapters/node-worker.js", here) : new URL("./node-worker.js", here);
 }
 
 /**
@@ -62,12 +65,16 @@ export function defaultNodeWorkerEntry(): URL {
 export function nodeWorkerFactory(options: NodeWorkerOptions = {}): WorkerFactory {
   return (init) => {
     const entry = options.entry ?? defaultNodeWorkerEntry();
-    const path = entry instanceof URL || entry.startsWith("file:") ? fileURLToPath(entry) : entry;
-    if (!existsSync(path)) {
+    const url =
+      entry instanceof URL ? entry : /^(data:|[a-z][a-z0-9+.-]+:\/\/)/i.test(entry) ? new URL(entry) : undefined;
+    // A file (path or file: URL) must exist; other URLs (data:) go to Node as they are.
+    const path = url === undefined ? entry : url.protocol === "file:" ? fileURLToPath(url) : url;
+    if (typeof path === "string" && !existsSync(path)) {
       throw new Error(`the worker script ${path} does not exist (run \`npm run build\`)`);
     }
     const limits = init.resourceLimits ?? options.resourceLimits;
-    const worker = new Worker(path, limits ? { resourceLimits: limits } : {});
+    const execArgv = options.execArgv ?? process.execArgv.filter((arg) => !arg.startsWith("--input-type"));
+    const worker = new Worker(path, { execArgv, ...(limits ? { resourceLimits: limits } : {}) });
     return wrap(worker);
   };
 }

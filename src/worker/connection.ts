@@ -148,7 +148,14 @@ export class Connection {
    * Queues one call. Never throws: every failure is a rejection with a `PluginError`.
    * `timeoutMs` must have been checked by the caller.
    */
-  call(op: Op, target: number, args: unknown[], timeoutMs: number | undefined, transfer = false, extras: CallExtras = {}): Promise<unknown> {
+  call(
+    op: Op,
+    target: number,
+    args: unknown[],
+    timeoutMs: number | undefined,
+    transfer = false,
+    extras: CallExtras = {},
+  ): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
       const refusal = this.#refusal(op);
       if (refusal) {
@@ -481,9 +488,7 @@ export class Connection {
 /** Whether this runtime has what the shared channel needs. */
 export function sharedChannelAvailable(): boolean {
   const g = globalThis as { crossOriginIsolated?: boolean };
-  return (
-typeof SharedArrayBuffer === "function" && g.crossOriginIsolated !== false
-  );
+  return typeof SharedArrayBuffer === "function" && g.crossOriginIsolated !== false;
 }
 
 /** The whole, unshared buffers of the byte arguments, for a `transfer: true` call. */

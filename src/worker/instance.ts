@@ -121,9 +121,7 @@ export class WorkerInstance {
     try {
       await conn.call(Op.Init, 0, [], call?.timeoutMs, false, { init });
     } catch (err) {
-      conn.terminate(
-        (what) => new PluginError(ErrorCode.Disposed, `plugin ${options.pluginId}: ${what} abandoned`),
-      );
+      conn.terminate((what) => new PluginError(ErrorCode.Disposed, `plugin ${options.pluginId}: ${what} abandoned`));
       throw err;
     }
     ready = true;
@@ -247,9 +245,13 @@ function checkSpawn(module: ComponentModule, options: SpawnOptions, call: CallOp
   const ceiling = options.memoryPagesCeiling;
   if (ceiling !== undefined) {
     if (!Number.isInteger(ceiling) || ceiling < 1 || ceiling > 65536) {
-      throw new LoadError(ErrorCode.ResourceLimit, `memoryPagesCeiling must be an integer in [1, 65536], got ${ceiling}`, {
-        pluginId,
-      });
+      throw new LoadError(
+        ErrorCode.ResourceLimit,
+        `memoryPagesCeiling must be an integer in [1, 65536], got ${ceiling}`,
+        {
+          pluginId,
+        },
+      );
     }
     if (module.memoryPages.maximum > ceiling) {
       throw new LoadError(
@@ -262,15 +264,23 @@ function checkSpawn(module: ComponentModule, options: SpawnOptions, call: CallOp
   }
   const channelBytes = options.channelBytes ?? DEFAULT_CHANNEL_BYTES;
   if (!Number.isInteger(channelBytes) || channelBytes < 1024 || channelBytes > 1 << 30) {
-    throw new PluginError(ErrorCode.TypeCoercion, `spawn: channelBytes must be an integer in [1024, 2^30], got ${channelBytes}`, {
-      pluginId,
-    });
+    throw new PluginError(
+      ErrorCode.TypeCoercion,
+      `spawn: channelBytes must be an integer in [1024, 2^30], got ${channelBytes}`,
+      {
+        pluginId,
+      },
+    );
   }
   const wanted = options.channel ?? "auto";
   if (wanted !== "auto" && wanted !== "atomics" && wanted !== "message") {
-    throw new PluginError(ErrorCode.TypeCoercion, `spawn: channel must be "auto", "atomics" or "message", got ${String(wanted)}`, {
-      pluginId,
-    });
+    throw new PluginError(
+      ErrorCode.TypeCoercion,
+      `spawn: channel must be "auto", "atomics" or "message", got ${String(wanted)}`,
+      {
+        pluginId,
+      },
+    );
   }
   const available = sharedChannelAvailable();
   if (wanted === "atomics" && !available) {

@@ -296,7 +296,10 @@ class Server {
       case Op.IndexKinds:
         return (instance.index as IndexClient).kinds();
       case Op.IndexBuild:
-        return this.#adopt("index", (instance.index as IndexClient).build(a[0] as string, a[1] as Uint8Array, a[2] as string));
+        return this.#adopt(
+          "index",
+          (instance.index as IndexClient).build(a[0] as string, a[1] as Uint8Array, a[2] as string),
+        );
       case Op.IndexOpen:
         return this.#adopt("index", (instance.index as IndexClient).open(a[0] as string, a[1] as Uint8Array));
       case Op.IndexProbe:
@@ -385,7 +388,10 @@ class Server {
   #handle(surface: SurfaceName, id: number): Handle {
     const handle = this.#handles.get(id)?.handle ?? this.#tombstones.get(surface);
     if (!handle) {
-      throw new PluginError(ErrorCode.StaleHandle, `plugin ${this.#instance?.pluginId}: unknown ${surface} handle ${id}`);
+      throw new PluginError(
+        ErrorCode.StaleHandle,
+        `plugin ${this.#instance?.pluginId}: unknown ${surface} handle ${id}`,
+      );
     }
     return handle;
   }
@@ -444,4 +450,3 @@ class Server {
     this.scope.postMessage({ kind: "log", lines }, []);
   }
 }
-

@@ -24,7 +24,13 @@ function bytes(size: number, seed: number, shared = false): Uint8Array {
 
 const size = fc.oneof(fc.integer({ min: 0, max: 64 }), fc.integer({ min: CHANNEL_BYTES - 64, max: 3 * CHANNEL_BYTES }));
 const op = fc.oneof(
-  fc.record({ kind: fc.constant("probe" as const), handle: fc.nat(3), size, k: fc.constantFrom(0, 1, 9), shared: fc.boolean() }),
+  fc.record({
+    kind: fc.constant("probe" as const),
+    handle: fc.nat(3),
+    size,
+    k: fc.constantFrom(0, 1, 9),
+    shared: fc.boolean(),
+  }),
   fc.record({ kind: fc.constant("filtered" as const), handle: fc.nat(3), size, mask: size }),
   fc.record({ kind: fc.constant("persist" as const), handle: fc.nat(3), shared: fc.boolean() }),
   fc.record({ kind: fc.constant("kinds" as const) }),
@@ -67,45 +73,51 @@ for (const channel of channels()) {
 
     it("random pipelines of small, big, shared and posted calls give in-thread's results in order", async () => {
       await fc.assert(
-        fc.asyncProperty(fc.array(size, { minLength: 4, maxLength: 4 }), fc.array(op, { minLength: 1, maxLength: 30 }), async (sources, ops) => {
-          const lh: LocalHandle[] = [];
-          const rh: RemoteIndexHandle[] = [];
-          for (const [i, n] of sources.entries()) {
-            lh.push((local.index as NonNullable<ComponentInstance["index"]>).build("echo", bytes(n, i)));
-            rh.push(await (remote.index as Index).build("echo", bytes(n, i)));
-          }
-          const expected: unknown[] = [];
-          const pending: Promise<unknown>[] = [];
-          for (const [i, o] of ops.entries()) {
-            // In-thread, one by one; remote, all issued before any is awaited (they queue).
-            switch (o.kind) {
-              case "probe":
-                expected.push(await outcome(() => lh[o.handle]?.probe(bytes(o.size, i), o.k)));
-                pending.push(outcome(() => rh[o.handle]?.probe(bytes(o.size, i, o.shared), o.k)));
-                break;
-              case "filtered":
-                expected.push(await outcome(() => lh[o.handle]?.probeFiltered(bytes(o.size, i), 1, bytes(o.mask, -i))));
-                pending.push(outcome(() => rh[o.handle]?.probeFiltered(bytes(o.size, i), 1, bytes(o.mask, -i))));
-                break;
-              case "persist":
-                expected.push(await outcome(() => lh[o.handle]?.persist()));
-                pending.push(outcome(() => (o.shared ? rh[o.handle]?.persistShared() : rh[o.handle]?.persist())));
-                break;
-              case "kinds":
-                expected.push(await outcome(() => local.index?.kinds()));
-                pending.push(outcome(() => remote.index?.kinds()));
-                break;
-              case "supports":
-                expected.push(await outcome(() => lh[o.handle]?.supportsFilter()));
-                pending.push(outcome(() => rh[o.handle]?.supportsFilter()));
-                break;
+        fc.asyncProperty(
+          fc.array(size, { minLength: 4, maxLength: 4 }),
+          fc.array(op, { minLength: 1, maxLength: 30 }),
+          async (sources, ops) => {
+            const lh: LocalHandle[] = [];
+            const rh: RemoteIndexHandle[] = [];
+            for (const [i, n] of sources.entries()) {
+              lh.push((local.index as NonNullable<ComponentInstance["index"]>).build("echo", bytes(n, i)));
+              rh.push(await (remote.index as Index).build("echo", bytes(n, i)));
             }
-          }
-          expect(await Promise.all(pending)).to.deep.equal(expected);
-          for (const h of lh) h.drop();
-          await Promise.all(rh.map((h) => h.drop()));
-          expect(await remote.liveHandles()).to.deep.equal(local.liveHandles());
-        }),
+            const expected: unknown[] = [];
+            const pending: Promise<unknown>[] = [];
+            for (const [i, o] of ops.entries()) {
+              // In-thread, one by one; remote, all issued before any is awaited (they queue).
+              switch (o.kind) {
+                case "probe":
+                  expected.push(await outcome(() => lh[o.handle]?.probe(bytes(o.size, i), o.k)));
+                  pending.push(outcome(() => rh[o.handle]?.probe(bytes(o.size, i, o.shared), o.k)));
+                  break;
+                case "filtered":
+                  expected.push(
+                    await outcome(() => lh[o.handle]?.probeFiltered(bytes(o.size, i), 1, bytes(o.mask, -i))),
+                  );
+                  pending.push(outcome(() => rh[o.handle]?.probeFiltered(bytes(o.size, i), 1, bytes(o.mask, -i))));
+                  break;
+                case "persist":
+                  expected.push(await outcome(() => lh[o.handle]?.persist()));
+                  pending.push(outcome(() => (o.shared ? rh[o.handle]?.persistShared() : rh[o.handle]?.persist())));
+                  break;
+                case "kinds":
+                  expected.push(await outcome(() => local.index?.kinds()));
+                  pending.push(outcome(() => remote.index?.kinds()));
+                  break;
+                case "supports":
+                  expected.push(await outcome(() => lh[o.handle]?.supportsFilter()));
+                  pending.push(outcome(() => rh[o.handle]?.supportsFilter()));
+                  break;
+              }
+            }
+            expect(await Promise.all(pending)).to.deep.equal(expected);
+            for (const h of lh) h.drop();
+            await Promise.all(rh.map((h) => h.drop()));
+            expect(await remote.liveHandles()).to.deep.equal(local.liveHandles());
+          },
+        ),
         { seed: 0x5eed, numRuns: 25 },
       );
       expect(remote.poisoned).to.equal(false);

@@ -43,8 +43,16 @@ interface Case {
 
 const sink = { sink: { mode: "live" as const, nextLsn: 0n } };
 const cases: Case[] = [
-  { name: "index.build", what: "index.build", runaway: async (w) => () => (w.index as Index).build("loop", new Uint8Array([1])) },
-  { name: "index.open", what: "index.open", runaway: async (w) => () => (w.index as Index).open("loop", new Uint8Array([1])) },
+  {
+    name: "index.build",
+    what: "index.build",
+    runaway: async (w) => () => (w.index as Index).build("loop", new Uint8Array([1])),
+  },
+  {
+    name: "index.open",
+    what: "index.open",
+    runaway: async (w) => () => (w.index as Index).open("loop", new Uint8Array([1])),
+  },
   {
     name: "index-handle.probe",
     what: "index-handle.probe",
@@ -154,7 +162,12 @@ async function expectNeighboursServing(): Promise<void> {
   state?.drop();
 }
 
-async function hostile(fixture: string, channel: "atomics" | "message", pluginId: string, log?: (l: string, m: string) => void) {
+async function hostile(
+  fixture: string,
+  channel: "atomics" | "message",
+  pluginId: string,
+  log?: (l: string, m: string) => void,
+) {
   const module = await ComponentModule.compile(await loadFixture(fixture), { memoryPagesCeiling: CEILING });
   const deaths: WorkerDeath[] = [];
   const w = await spawnWorker(
@@ -176,7 +189,13 @@ async function hostile(fixture: string, channel: "atomics" | "message", pluginId
 type Timed = ReturnType<typeof timed<unknown>>;
 
 /** The deadline fired on `runaway` (and on `queued`, both timed from their start), the worker is gone, later calls refused fast. */
-async function expectKilled(w: Remote, deaths: WorkerDeath[], runaway: Timed, queued: Timed, what: string): Promise<void> {
+async function expectKilled(
+  w: Remote,
+  deaths: WorkerDeath[],
+  runaway: Timed,
+  queued: Timed,
+  what: string,
+): Promise<void> {
   const settled = await runaway;
   expect(settled.ok, `${what} should not succeed`).to.equal(false);
   const err = expectPluginError(settled.ok ? undefined : settled.error, {
@@ -293,7 +312,11 @@ describe("worker start-up deadline", () => {
     const module = await ComponentModule.compile(await loadFixture("index-echo"));
     const deaths: WorkerDeath[] = [];
     const settled = await timed(
-      spawnWorker(module, { pluginId: "test.slow-start", grants: new Set(), onDeath: (d) => deaths.push(d) }, { timeoutMs: 1 }),
+      spawnWorker(
+        module,
+        { pluginId: "test.slow-start", grants: new Set(), onDeath: (d) => deaths.push(d) },
+        { timeoutMs: 1 },
+      ),
     );
     expectPluginError(settled.ok ? undefined : settled.error, {
       code: ErrorCode.DeadlineExceeded,

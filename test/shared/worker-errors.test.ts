@@ -162,11 +162,14 @@ for (const channel of channels()) {
       } catch (err) {
         expected = err as PluginError;
       }
-      const err = await expectRejects(spawnWorker(module, { pluginId: "test.cdc", grants: new Set(["cdc"]), channel }), {
-        code: ErrorCode.CapabilityDenied,
-        name: "LoadError",
-        pluginId: "test.cdc",
-      });
+      const err = await expectRejects(
+        spawnWorker(module, { pluginId: "test.cdc", grants: new Set(["cdc"]), channel }),
+        {
+          code: ErrorCode.CapabilityDenied,
+          name: "LoadError",
+          pluginId: "test.cdc",
+        },
+      );
       expect(err).to.be.instanceOf(LoadError);
       expect(err.message).to.equal(expected?.message);
     });
@@ -175,10 +178,13 @@ for (const channel of channels()) {
       const { remote } = await pair(await loadFixture("index-echo"), channel);
       remote.pluginId = "test.renamed";
       expect(remote.pluginId).to.equal("test.renamed");
-      const err = await expectRejects((remote.index as NonNullable<WorkerInstance["index"]>).build("nope", new Uint8Array()), {
-        code: 0x101,
-        name: "PluginCallError",
-      });
+      const err = await expectRejects(
+        (remote.index as NonNullable<WorkerInstance["index"]>).build("nope", new Uint8Array()),
+        {
+          code: 0x101,
+          name: "PluginCallError",
+        },
+      );
       expect(err.pluginId).to.equal("test.renamed");
     });
   });
@@ -217,10 +223,13 @@ describe("worker option checks", () => {
     const cdcModule = await ComponentModule.compile(await loadFixture("cdc-emit"));
     const cdc = await spawnWorker(cdcModule, { pluginId: "test.cdc", grants: new Set(["cdc-sink"]) });
     live.push(cdc);
-    await expectRejects((cdc.cdc as NonNullable<WorkerInstance["cdc"]>).start("changelog", undefined, stream as never), {
-      code: ErrorCode.TypeCoercion,
-      message: "sink",
-    });
+    await expectRejects(
+      (cdc.cdc as NonNullable<WorkerInstance["cdc"]>).start("changelog", undefined, stream as never),
+      {
+        code: ErrorCode.TypeCoercion,
+        message: "sink",
+      },
+    );
     expect(await remote.manifest({ timeoutMs: Number.POSITIVE_INFINITY })).to.contain("index-echo");
   });
 

@@ -97,7 +97,10 @@ for (const channel of channels()) {
       const inThread = local.crdt?.fromPersisted("g-counter", snapshot);
       expect(inThread?.value()).to.deep.equal(encode(11));
       inThread?.apply(encode(["r1", 20]));
-      const back = await (a.w.crdt as Crdt).fromPersisted("g-counter", persistShared(inThread as NonNullable<typeof inThread>));
+      const back = await (a.w.crdt as Crdt).fromPersisted(
+        "g-counter",
+        persistShared(inThread as NonNullable<typeof inThread>),
+      );
       expect(await back.value()).to.deep.equal(encode(31)); // r1: 10 + 20, r2: 1
     });
   });

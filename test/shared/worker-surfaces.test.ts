@@ -19,7 +19,8 @@ function dataset(rows: number, seed: number): Table {
     vector: vectorColumn(seededFloats(seed, rows * DIM), DIM),
   });
 }
-const queries = (rows: number, seed: number) => new Table({ vector: vectorColumn(seededFloats(seed, rows * DIM), DIM) });
+const queries = (rows: number, seed: number) =>
+  new Table({ vector: vectorColumn(seededFloats(seed, rows * DIM), DIM) });
 
 function mutations(keys: number[]): Uint8Array {
   return toIPC(
