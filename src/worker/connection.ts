@@ -35,10 +35,14 @@ import {
   type WireResponse,
   type WireSink,
   type WorkerMessage,
+  WORKER_SLEEPING,
   YIELD,
 } from "./protocol.ts";
 import { SpinBudget } from "./spin.ts";
 import type { AcceptedEmit, WorkerDeath, WorkerLike } from "./types.ts";
+
+/** How long main spins for a worker that was asleep when the request went (its wake-up takes about that). */
+const COLD_SPIN_MS = 0.01;
 
 const LIVE = 0;
 const POISONED = 1;
@@ -55,7 +59,10 @@ interface Call {
   readonly transfer: boolean;
   readonly onEmit: ((emit: AcceptedEmit) => void) | undefined;
   readonly init: InitMessage | undefined;
-  /** On the shared channel: when main stopped spinning to wait for the worker's wake-up message (0: not waiting). */
+  /**
+   * On the shared channel: when main stopped spinning to wait for the worker's wake-up message (0: not
+   * waiting; negative: the spin was the short one for a sleeping worker, which says nothing of the budget).
+   */
   waiting: number;
   resolve(value: unknown): void;
   reject(error: PluginError): void;
@@ -268,10 +275,11 @@ export class Connection {
       try {
         (this.#writer as Writer).reset().value(request);
         this.#seq = this.#seq === 0x7fffffff ? 1 : this.#seq + 1;
+        const workerHot = Atomics.load(ctl, WORKER_SLEEPING) === 0;
         Atomics.store(ctl, SEQ, this.#seq);
         Atomics.store(ctl, STATE, REQUEST);
         Atomics.notify(ctl, STATE, 1);
-        this.#awaitShared(call, ctl);
+        this.#awaitShared(call, ctl, workerHot);
         return;
       } catch (err) {
         if (!(err instanceof NotInline)) throw err;
@@ -291,11 +299,12 @@ export class Connection {
    * (the response is read when that message arrives). A wake-up message is how the worker reaches an
    * idle main thread fastest: `Atomics.waitAsync` wakes Node's event loop far more slowly.
    */
-  #awaitShared(call: Call, ctl: Int32Array): void {
-    const until = performance.now() + this.#spin.ms;
+  #awaitShared(call: Call, ctl: Int32Array, workerHot: boolean): void {
+    // A sleeping worker first needs waking (and maybe the very core this thread would spin on): spin briefly.
+    const until = performance.now() + (workerHot ? this.#spin.ms : COLD_SPIN_MS);
     for (let i = 1; ; i++) {
       if (Atomics.load(ctl, STATE) !== REQUEST) {
-        this.#spin.hit();
+        if (workerHot) this.#spin.hit();
         this.#sharedDone(call, ctl);
         return;
       }
@@ -308,7 +317,7 @@ export class Connection {
       this.#sharedDone(call, ctl);
       return;
     }
-    call.waiting = until;
+    call.waiting = workerHot ? until : -until;
   }
 
   /** The worker left REQUEST: RESPONSE is in the buffer; POSTED comes by message (#onMessage); STOP is ours. */
@@ -327,7 +336,7 @@ export class Connection {
       // Stale wake-ups (the response was seen meanwhile) find no waiting call, or the next call in REQUEST.
       const call = this.#current;
       if (call?.waiting) {
-        this.#spin.late(performance.now() - call.waiting);
+        if (call.waiting > 0) this.#spin.late(performance.now() - call.waiting);
         this.#sharedDone(call, this.#ctl as Int32Array);
       }
       return;

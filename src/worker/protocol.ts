@@ -116,6 +116,8 @@ export const STATE = 0;
 export const MAIN_WAITING = 1;
 /** The sequence number of the request in the data area (never 0). */
 export const SEQ = 2;
+/** 1 while the worker sleeps in `Atomics.wait` (a hint: main only spins briefly for a sleeping worker). */
+export const WORKER_SLEEPING = 3;
 /** Bytes before the data area. */
 export const CONTROL_BYTES = 64;
 

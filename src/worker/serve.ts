@@ -37,6 +37,7 @@ import {
   SEQ,
   STATE,
   STOP,
+  WORKER_SLEEPING,
   type WireRequest,
   type WireResponse,
   type WorkerMessage,
@@ -184,35 +185,43 @@ class Server {
   #loop(): void {
     const ctl = this.#ctl as Int32Array;
     const reader = this.#reader as Reader;
+    // Whether main is spinning for responses (it caught the last one without a wake-up): only then is the
+    // next request likely within µs, and worth spinning for. A main thread that went back to its event loop
+    // may need the very core a spin would take.
+    let mainHot = false;
     for (;;) {
       let state = Atomics.load(ctl, STATE);
-      if (state !== REQUEST && state !== YIELD && state !== STOP) state = this.#waitForWork(ctl, state);
+      if (state !== REQUEST && state !== YIELD && state !== STOP) state = this.#waitForWork(ctl, state, mainHot);
       if (state === YIELD) {
         Atomics.compareExchange(ctl, STATE, YIELD, IDLE);
         return;
       }
       if (state === STOP) return;
       const seq = Atomics.load(ctl, SEQ);
-      this.#respond(ctl, seq, this.#run(reader.reset().value() as WireRequest));
+      mainHot = this.#respond(ctl, seq, this.#run(reader.reset().value() as WireRequest));
     }
   }
 
-  /** Spins (adaptively; back-to-back calls need not sleep), then blocks until the state slot leaves `state`. */
-  #waitForWork(ctl: Int32Array, state: number): number {
-    const until = performance.now() + this.#spin.ms;
-    for (let i = 1; ; i++) {
-      const now = Atomics.load(ctl, STATE);
-      if (now !== state) {
-        this.#spin.hit();
-        return now;
+  /** Spins when `spin` (adaptively), then blocks until the state slot leaves `state`. */
+  #waitForWork(ctl: Int32Array, state: number, spin: boolean): number {
+    const until = performance.now() + (spin ? this.#spin.ms : 0);
+    if (spin) {
+      for (let i = 1; ; i++) {
+        const now = Atomics.load(ctl, STATE);
+        if (now !== state) {
+          this.#spin.hit();
+          return now;
+        }
+        if ((i & 63) === 0 && performance.now() >= until) break;
       }
-      if ((i & 63) === 0 && performance.now() >= until) break;
     }
+    Atomics.store(ctl, WORKER_SLEEPING, 1);
     for (;;) {
       Atomics.wait(ctl, STATE, state);
       const now = Atomics.load(ctl, STATE);
       if (now !== state) {
-        this.#spin.late(performance.now() - until);
+        Atomics.store(ctl, WORKER_SLEEPING, 0);
+        if (spin) this.#spin.late(performance.now() - until);
         return now;
       }
     }
@@ -224,20 +233,22 @@ class Server {
    * The slot only moves on from REQUEST: if main ended the connection meanwhile (STOP), it stays STOP, and
    * the loop leaves, so the thread returns to its event loop where termination takes effect.
    */
-  #respond(ctl: Int32Array, seq: number, response: WireResponse): void {
+  #respond(ctl: Int32Array, seq: number, response: WireResponse): boolean {
     const writer = this.#writer as Writer;
     try {
       writer.reset().value(response);
     } catch (err) {
       if (!(err instanceof NotInline)) throw err;
-      if (Atomics.compareExchange(ctl, STATE, REQUEST, POSTED) !== REQUEST) return;
+      if (Atomics.compareExchange(ctl, STATE, REQUEST, POSTED) !== REQUEST) return false;
       Atomics.compareExchange(ctl, MAIN_WAITING, seq, 0); // the response message itself wakes main
       this.#post(response);
-      return;
+      return false;
     }
-    if (Atomics.compareExchange(ctl, STATE, REQUEST, RESPONSE) !== REQUEST) return;
+    if (Atomics.compareExchange(ctl, STATE, REQUEST, RESPONSE) !== REQUEST) return false;
     // State first, then the flag (SC atomics): main either sees the response or gets the wake-up.
-    if (Atomics.compareExchange(ctl, MAIN_WAITING, seq, 0) === seq) this.scope.postMessage({ kind: "wake" }, []);
+    if (Atomics.compareExchange(ctl, MAIN_WAITING, seq, 0) !== seq) return true; // main was spinning
+    this.scope.postMessage({ kind: "wake" }, []);
+    return false;
   }
 
   #post(response: WireResponse): void {
