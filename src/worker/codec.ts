@@ -5,8 +5,9 @@
  * channel sends the same trees through structured clone instead.
  *
  * Bytes are copied into the buffer once and handed on as views (the worker writes them into guest
- * memory from there); a value that must not be copied at all — bytes over a `SharedArrayBuffer` — or
- * that does not fit makes the writer throw {@link NotInline}, and the caller sends the tree by message.
+ * memory from there); a value that must not be copied at all — bytes over a `SharedArrayBuffer` —, a
+ * byte list over the writer's inline limit, or a tree that does not fit makes the writer throw
+ * {@link NotInline}, and the caller sends the tree by message.
  *
  * @module
  */
@@ -76,10 +77,13 @@ export class Writer {
   end = 0;
   declare private readonly u8: Uint8Array;
   declare private readonly dv: DataView;
+  /** Byte lists longer than this are not written inline (the caller sends them by message instead). */
+  declare private readonly maxInlineBytes: number;
 
-  constructor(u8: Uint8Array) {
+  constructor(u8: Uint8Array, maxInlineBytes = Number.POSITIVE_INFINITY) {
     this.u8 = u8;
     this.dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+    this.maxInlineBytes = maxInlineBytes;
   }
 
   /** Starts over at offset 0. */
@@ -191,7 +195,8 @@ export class Writer {
   }
 
   private bytes(b: Uint8Array): void {
-    if (isShared(b)) throw notInline; // shared bytes are handed over by reference, never copied
+    // Shared bytes are handed over by reference, never copied; big ones are better moved than copied twice.
+    if (isShared(b) || b.length > this.maxInlineBytes) throw notInline;
     const at = this.room(5 + b.length);
     this.u8[at] = T_BYTES;
     this.dv.setUint32(at + 1, b.length, true);

@@ -61,6 +61,12 @@ type Handle = IndexHandle | CdcStream | CrdtState;
  * a full batch, or the end of the call. A flood thus costs main about one message per millisecond.
  */
 const LOG_BATCH_MS = 1;
+/**
+ * Result bytes up to this size come back through the shared buffer: copied into it here and out of it on
+ * main, two memcpy cheaper than a message. Bigger ones (Arrow batches, snapshots) are transferred: the copy
+ * out of guest memory, which in-thread calls make too, is the only one.
+ */
+const RESULT_INLINE_BYTES = 16 * 1024;
 const LOG_BATCH_LINES = 256;
 const LOG_BATCH_CHARS = 64 * 1024;
 
@@ -137,7 +143,7 @@ class Server {
       this.#ctl = new Int32Array(init.channel, 0, CONTROL_BYTES / 4);
       const data = new Uint8Array(init.channel, CONTROL_BYTES);
       this.#reader = new Reader(data, false);
-      this.#writer = new Writer(data);
+      this.#writer = new Writer(data, RESULT_INLINE_BYTES);
     }
   }
 
