@@ -205,9 +205,9 @@ export class Connection {
     this.#flushPending((call) => error(OP_WHAT[call.op]));
   }
 
-  /** Marks the instance disposed (the worker ran `dispose`) and ends the worker. */
+  /** Marks the instance disposed (as in-thread, a dead or poisoned one too) and ends the worker. */
   finishDispose(): void {
-    if (this.#state !== DEAD) this.#state = DISPOSED;
+    this.#state = DISPOSED;
     this.#kill();
   }
 
@@ -331,7 +331,7 @@ export class Connection {
 
   #onMessage(message: WorkerMessage): void {
     // After a death nothing from the old worker counts. After dispose, log lines (destructors log) still do.
-    if (this.#state === DEAD) return;
+    if (this.#death) return;
     if (message.kind === "wake") {
       // Stale wake-ups (the response was seen meanwhile) find no waiting call, or the next call in REQUEST.
       const call = this.#current;
@@ -419,7 +419,7 @@ export class Connection {
   }
 
   #crashed(event: { message?: string; error?: unknown }): void {
-    if (this.#state === DEAD || this.#state === DISPOSED) return;
+    if (this.gone) return;
     const call = this.#current;
     const what = call ? OP_WHAT[call.op] : "idle";
     const detail = event.message || (event.error instanceof Error ? event.error.message : "no reason given");
