@@ -53,10 +53,17 @@ function stateOf(ws: bigint[]): CrdtState {
 const persisted = (ws: bigint[]) => call(() => stateOf(ws).persist());
 /** The value as a bigint (or null before any write): small values decode as numbers. */
 function valueIn(s: CrdtState): bigint | null {
-  const v = decode(call(() => s.value()), { useBigInt64: true }) as number | bigint | null;
+  const v = decode(
+    call(() => s.value()),
+    { useBigInt64: true },
+  ) as number | bigint | null;
   return v === null ? null : BigInt(v);
 }
-const maxOf = (ws: bigint[]) => (ws.length ? ws.reduce((a, b) => (b > a ? b : a)) : null);
+function maxOf(ws: bigint[]): bigint | null {
+  let max: bigint | null = null;
+  for (const n of ws) if (max === null || n > max) max = n;
+  return max;
+}
 
 describe("max-register component: surface", () => {
   it("provides exactly the max-register kind, and its manifest is manifest.json", () => {
@@ -205,7 +212,13 @@ describe("max-register: persisted format 1", () => {
 describe("max-register: bad input is an fn-error that changes nothing, never a trap", () => {
   it("ops that are not an i64 integer are refused with 0x101 saying what was expected", () => {
     const s = stateOf([4n]);
-    for (const op of [encode("7"), encode(1.5), encode([7]), encode(null), encode(2n ** 64n - 1n, { useBigInt64: true })]) {
+    for (const op of [
+      encode("7"),
+      encode(1.5),
+      encode([7]),
+      encode(null),
+      encode(2n ** 64n - 1n, { useBigInt64: true }),
+    ]) {
       const err = fnErrorOf(() => s.apply(op));
       expect(err.code, String(op)).to.equal(0x101);
       expect(err.message).to.contain("integer in the i64 range");
