@@ -1,16 +1,21 @@
-// Where the time goes when the demo hot-reloads its 100k-row vector index (v1 → v2).
+// Where the time goes when the demo hot-reloads its 100k-row vector index (v1 → v2), measured in Debian's
+// Chromium (never a downloaded browser):
 //
-//   node demo/web/tools/measure-reload-gap.mjs [--rows 100000] [--runs 3] [--url http://127.0.0.1:5173]
+//   node demo/web/tools/measure-reload-gap.mjs [--rows 100000] [--runs 5] [--url http://127.0.0.1:5173]
 //
-// Opens the demo in Debian's Chromium (never a downloaded browser), waits for setup, then for each run:
-//   * reloads dev.uni.vector-flat to v2 through the page's own host (`window.demo`), timing every reload step
-//     with `beforeStep` and marking them in the trace (performance.mark);
-//   * records a Chromium trace (V8 GC, wasm compile, main-thread tasks) and the renderer's page faults from
-//     /proc/<pid>/stat around the reload;
-//   * then takes the reload apart outside the reload: persist the live index (copy out), open those bytes in a
-//     fresh v2 instance on a second PluginHost (first touch of new wasm memory), open them again in the same
-//     instance (memory already grown: no new page faults), and probe both.
-// Prints one JSON report. Numbers depend on the machine and its load: run it alone for figures worth quoting.
+// Without --url it starts the demo's Vite server itself. It prints one JSON report:
+//
+//  ui      the demo's own Upgrade button, as a user clicks it, `runs` times (reloading back to v1 in between):
+//          the reload's steps, the longest pause of a 1 ms timer on the page (the page's thread stuck), long
+//          tasks, and what the query loop recorded for calls due during the reload (vector and crdt).
+//  steps   the same reload through `demo.host.reload` with a Chromium trace around it: the steps, V8 GC,
+//          wasm compile and the longest main-thread task inside the reload, and the renderer's page faults.
+//  parts   the reload's work taken apart with the component API on the live index: compile v2 (cache
+//          cleared), instantiate it, v1's persist (into v1's own memory, lent, no copy out), open of those
+//          bytes in a fresh v2 instance (its memory grows: first-touch page faults), the same open again after
+//          a drop (memory already there), with page faults for each.
+//
+// Numbers depend on the machine and on what else runs: run it on a quiet machine for figures worth quoting.
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -19,12 +24,13 @@ import { chromium } from "playwright-core";
 import { chromiumArgs, chromiumExecutable } from "../../../scripts/chromium.mjs";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+const srcMod = `/@fs${fileURLToPath(new URL("../../../src/mod.ts", import.meta.url))}`;
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : fallback;
 };
 const rows = Number(arg("rows", "100000"));
-const runs = Number(arg("runs", "3"));
+const runs = Number(arg("runs", "5"));
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -39,65 +45,58 @@ function freePort() {
 
 async function startVite() {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      "node_modules/vite/bin/vite.js",
-      "--config",
-      "demo/web/vite.config.ts",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--strictPort",
-    ],
-    { cwd: repoRoot, env: { ...process.env, DEMO_NO_HMR: "1" }, stdio: "ignore" },
-  );
+  const vite = ["node_modules/vite/bin/vite.js", "--config", "demo/web/vite.config.ts"];
+  const child = spawn(process.execPath, [...vite, "--host", "127.0.0.1", "--port", String(port), "--strictPort"], {
+    cwd: repoRoot,
+    env: { ...process.env, DEMO_NO_HMR: "1" },
+    stdio: "ignore",
+  });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 150; i++) {
     try {
       if ((await fetch(`${url}/plugins/index.json`)).ok) return { url, stop: () => child.kill() };
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   child.kill();
   throw new Error("vite did not start");
 }
 
-/** minflt/majflt of a process (fields 10 and 12 of /proc/pid/stat). */
-function faults(pid) {
+// ---- page faults of the browser's renderer processes (/proc) -----------------------------------------------
+function statFields(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { minor: Number(fields[7]), major: Number(fields[9]) };
-}
-
-/** Renderer processes: descendants of the browser process started with --type=renderer. */
-function rendererPids(browserPid) {
-  const pids = [];
-  for (const name of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
-    try {
-      const cmd = readFileSync(`/proc/${name}/cmdline`, "utf8");
-      if (cmd.includes("--type=renderer") && isDescendant(Number(name), browserPid)) pids.push(Number(name));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return pids;
-}
-
-function parentOf(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
 
 function isDescendant(pid, ancestor) {
-  for (let p = pid, hops = 0; p > 1 && hops < 10; hops++) {
+  for (let p = pid, hops = 0; p > 1 && hops < 12; hops++) {
     if (p === ancestor) return true;
-    p = parentOf(p);
+    p = Number(statFields(p)[1]);
   }
   return false;
 }
 
+/** Minor and major page faults summed over the renderers this browser started. */
+function rendererFaults(browserPid) {
+  let minor = 0;
+  let major = 0;
+  for (const name of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+    try {
+      if (!readFileSync(`/proc/${name}/cmdline`, "utf8").includes("--type=renderer")) continue;
+      if (!isDescendant(Number(name), browserPid)) continue;
+      const f = statFields(name);
+      minor += Number(f[7]);
+      major += Number(f[9]);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return { minor, major };
+}
+
+// ---- trace -----------------------------------------------------------------------------------------------
 const TRACE_CATEGORIES = [
   "devtools.timeline",
   "disabled-by-default-devtools.timeline",
@@ -107,139 +106,205 @@ const TRACE_CATEGORIES = [
   "blink.user_timing",
 ];
 
-/** Sums trace events on the renderer main thread inside [from, to] (trace clock, µs). */
-function summariseTrace(trace, marks) {
+const round = (ms) => Math.round(ms * 10) / 10;
+
+/** Main-thread work inside [reload:start, reload:end] of a Chromium trace. */
+function summariseTrace(trace) {
   const events = trace.traceEvents ?? trace;
-  const mainThreads = new Set(
+  const main = new Set(
     events
       .filter((e) => e.ph === "M" && e.name === "thread_name" && e.args?.name === "CrRendererMain")
       .map((e) => `${e.pid}:${e.tid}`),
   );
-  const markTs = (name) =>
-    events.find((e) => e.name === name && (e.ph === "R" || e.ph === "I" || e.ph === "n" || e.ph === "b"))?.ts;
-  const from = markTs(marks.from);
-  const to = markTs(marks.to);
-  if (from === undefined || to === undefined) return { note: "reload marks not found in the trace" };
-  const inWindow = events.filter(
-    (e) => e.ph === "X" && mainThreads.has(`${e.pid}:${e.tid}`) && e.ts + (e.dur ?? 0) >= from && e.ts <= to,
+  const mark = (name) => events.find((e) => e.name === name && e.cat?.includes("user_timing"))?.ts;
+  const [from, to] = [mark("reload:start"), mark("reload:end")];
+  if (from === undefined || to === undefined) return { note: "reload marks not in the trace" };
+  const inside = events.filter(
+    (e) => e.ph === "X" && main.has(`${e.pid}:${e.tid}`) && e.ts + (e.dur ?? 0) >= from && e.ts <= to,
   );
-  const sum = (filter) => {
-    let ms = 0;
-    let n = 0;
-    for (const e of inWindow.filter(filter)) {
-      ms += (e.dur ?? 0) / 1000;
-      n++;
-    }
-    return { ms: Math.round(ms * 10) / 10, events: n };
+  const total = (test) => {
+    const hits = inside.filter((e) => test.test(e.name));
+    return { ms: round(hits.reduce((n, e) => n + (e.dur ?? 0), 0) / 1000), events: hits.length };
   };
-  const tasks = inWindow.filter((e) => e.name === "RunTask" || e.name === "ThreadControllerImpl::RunTask");
-  const longest = tasks.reduce((m, e) => Math.max(m, (e.dur ?? 0) / 1000), 0);
+  const tasks = inside.filter((e) => e.name === "RunTask");
   return {
-    windowMs: Math.round((to - from) / 100) / 10,
-    longestMainThreadTaskMs: Math.round(longest * 10) / 10,
-    tasksOver16ms: tasks.filter((e) => e.dur > 16_000).map((e) => Math.round(e.dur / 100) / 10),
-    gcMajor: sum((e) => /MajorGC|MarkCompact|V8.GC_MARK_COMPACTOR$/.test(e.name)),
-    gcMinor: sum((e) => /MinorGC|Scavenge/.test(e.name) && !/Task/.test(e.name)),
-    wasmCompile: sum((e) => /wasm.*[Cc]ompile|Compile.*[Ww]asm/.test(e.name)),
+    windowMs: round((to - from) / 1000),
+    longestTaskMs: round(tasks.reduce((m, e) => Math.max(m, e.dur ?? 0), 0) / 1000),
+    majorGc: total(/^(MajorGC|V8\.GCFinalizeMC)$/),
+    minorGc: total(/^(MinorGC|V8\.GCScavenger)$/),
+    wasmCompile: total(/^wasm\.(Compile|SyncCompile|AsyncCompile)/),
+    growMemory: total(/^wasm\.GrowMemory$/),
   };
 }
 
+// ---- in the page ------------------------------------------------------------------------------------------
+/** Reloads the vector plugin back to v1 if it is on v2 (so every measured reload is v1 → v2). */
+async function backToV1(page) {
+  await page.evaluate(async () => {
+    const { host } = globalThis.demo;
+    const handle = host.provider("index", "vector.flat");
+    if (handle.version.startsWith("1.")) return;
+    await host.reload(handle, new Uint8Array(await (await fetch("/plugins/vector-flat-v1.wasm")).arrayBuffer()));
+  });
+  await page.waitForFunction(() => globalThis.demo.host.provider("index", "vector.flat").version.startsWith("1."));
+  await page.waitForTimeout(1500); // let the loop settle and the old instance be collected
+}
+
+/** Clicks the demo's Upgrade button; watches the page's thread with a 1 ms timer while it runs. */
+function uiUpgrade(page) {
+  return page.evaluate(async () => {
+    const { loop } = globalThis.demo;
+    const longTasks = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) longTasks.push(Math.round(e.duration));
+    });
+    observer.observe({ type: "longtask" });
+    let last = performance.now();
+    let worst = 0;
+    let beating = true;
+    const beat = () => {
+      const now = performance.now();
+      worst = Math.max(worst, now - last);
+      last = now;
+      if (beating) setTimeout(beat, 1);
+    };
+    beat();
+    await new Promise((r) => setTimeout(r, 500));
+    const quietWorst = worst; // the same timer before the click: the page's normal hiccups
+    worst = 0;
+    const box = document.querySelector('[data-testid="reload-result"]');
+    box.removeAttribute("data-outcome");
+    document.querySelector('[data-testid="upgrade-vector"]').click();
+    while (!box.dataset.outcome) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 1000));
+    beating = false;
+    observer.disconnect();
+    const band = loop.reloads[loop.reloads.length - 1];
+    const late = (family) => {
+      const due = loop.series.get(family).samples.filter((s) => s.due >= band.from && s.due <= band.to);
+      return due.length ? Math.round(Math.max(...due.map((s) => s.ms))) : null;
+    };
+    const steps = [...box.querySelectorAll("dt")].find((dt) => dt.textContent === "steps")?.nextElementSibling;
+    return {
+      outcome: box.dataset.outcome,
+      reloadMs: Math.round((band.to - band.from) * 1000),
+      steps: steps?.textContent ?? "",
+      longestTimerPauseMs: Math.round(worst),
+      longestTimerPauseBeforeClickMs: Math.round(quietWorst),
+      longTasksMs: longTasks,
+      worstVectorCallDueInReloadMs: late("vector"),
+      worstCrdtCallDueInReloadMs: late("crdt"),
+    };
+  });
+}
+
+/** `host.reload` with user-timing marks at each step, for the trace. */
+function markedReload(page) {
+  return page.evaluate(async () => {
+    const { host } = globalThis.demo;
+    const handle = host.provider("index", "vector.flat");
+    const bytes = new Uint8Array(await (await fetch("/plugins/vector-flat-v2.wasm")).arrayBuffer());
+    performance.mark("reload:start");
+    const report = await host.reload(handle, bytes, { beforeStep: (step) => performance.mark(`reload:${step}`) });
+    performance.mark("reload:end");
+    return {
+      totalMs: Math.round(report.totalMs * 10) / 10,
+      movedBytes: report.moved.bytes,
+      steps: Object.fromEntries(report.steps.map((s) => [s.step, Math.round(s.ms * 10) / 10])),
+    };
+  });
+}
+
+/** One part of the reload's work, timed, with the page faults it caused. */
+async function part(page, browserPid, name) {
+  const before = rendererFaults(browserPid);
+  const ms = await page.evaluate(async (step) => globalThis.__measure[step](), name);
+  const after = rendererFaults(browserPid);
+  return { ms: round(ms), minorFaults: after.minor - before.minor, majorFaults: after.major - before.major };
+}
+
+async function setUpParts(page) {
+  await page.evaluate(async (modUrl) => {
+    const { component } = await import(modUrl);
+    const { ComponentModule, ComponentInstance } = component;
+    const v2 = new Uint8Array(await (await fetch("/plugins/vector-flat-v2.wasm")).arrayBuffer());
+    const live = globalThis.demo.index; // the demo's LiveIndex; `.handle` is its serving IndexHandle
+    const state = {};
+    const timed = async (fn) => {
+      const t = performance.now();
+      await fn();
+      return performance.now() - t;
+    };
+    const open = (instance) => (view) => instance.index.open("vector.flat", view);
+    globalThis.__measure = {
+      compile: () =>
+        timed(async () => {
+          ComponentModule.clearCache();
+          state.module = await ComponentModule.compile(v2);
+        }),
+      instantiate: () =>
+        timed(async () => {
+          state.fresh = await ComponentInstance.instantiate(state.module, {
+            pluginId: "dev.uni.vector-flat",
+            grants: new Set(["index"]),
+          });
+        }),
+      persistLent: () => timed(() => live.handle.persistLent((view) => view.byteLength)),
+      openFresh: () => timed(() => (state.first = live.handle.persistLent(open(state.fresh)))),
+      openAgainAfterDrop: () =>
+        timed(() => {
+          state.first.drop();
+          state.first = live.handle.persistLent(open(state.fresh));
+        }),
+      cleanUp: () =>
+        timed(() => {
+          state.first.drop();
+          state.fresh.dispose();
+        }),
+    };
+  }, srcMod);
+}
+
+// ---- run --------------------------------------------------------------------------------------------------
 const ownServer = arg("url") ? null : await startVite();
 const url = arg("url") ?? ownServer.url;
 const server = await chromium.launchServer({ executablePath: chromiumExecutable(), args: chromiumArgs });
+const browserPid = server.process().pid;
 const browser = await chromium.connect(server.wsEndpoint());
-const report = { rows, runs: [] };
+const report = { rows, runs, ui: [], steps: [], parts: [] };
 try {
   const page = await browser.newPage({ viewport: { width: 1320, height: 1000 } });
   const t0 = Date.now();
   await page.goto(`${url}/?rows=${rows}`);
-  await page.waitForFunction(() => document.body.dataset.state !== "loading", null, { timeout: 120_000 });
-  report.setupMs = Date.now() - t0;
+  await page.waitForFunction(() => document.body.dataset.state !== "loading", null, { timeout: 180_000 });
   if ((await page.evaluate(() => document.body.dataset.state)) !== "ready") throw new Error("demo setup failed");
-  const renderer = rendererPids(server.process().pid)[0];
+  await page.waitForFunction(() => document.getElementById("map-info").textContent.includes("Drag to zoom"), null, {
+    timeout: 180_000,
+  });
+  report.setupMs = Date.now() - t0;
 
-  for (let run = 0; run < runs; run++) {
-    // Start every run from v1, so each one is the demo's vector upgrade.
-    await page.evaluate(async () => {
-      const { host } = globalThis.demo;
-      const handle = host.provider("index", "vector.flat");
-      if (handle.version.startsWith("1.")) return;
-      const bytes = new Uint8Array(await (await fetch("/plugins/vector-flat-v1.wasm")).arrayBuffer());
-      await host.reload(handle, bytes);
-    });
-    await new Promise((r) => setTimeout(r, 500));
-    await browser.startTracing(page, { categories: TRACE_CATEGORIES });
-    const before = renderer ? faults(renderer) : null;
-    const steps = await page.evaluate(async () => {
-      const { host } = globalThis.demo;
-      const handle = host.provider("index", "vector.flat");
-      const bytes = new Uint8Array(await (await fetch("/plugins/vector-flat-v2.wasm")).arrayBuffer());
-      const starts = {};
-      let longTasks = [];
-      const observer = new PerformanceObserver((list) => {
-        longTasks = longTasks.concat(list.getEntries().map((e) => Math.round(e.duration)));
-      });
-      observer.observe({ type: "longtask", buffered: false });
-      performance.mark("reload:start");
-      const t = performance.now();
-      const report = await host.reload(handle, bytes, {
-        beforeStep: (step) => {
-          starts[step] = performance.now() - t;
-          performance.mark(`reload:${step}`);
-        },
-      });
-      performance.mark("reload:end");
-      await new Promise((r) => setTimeout(r, 100));
-      observer.disconnect();
-      return {
-        totalMs: report.totalMs,
-        movedBytes: report.moved.bytes,
-        steps: report.steps.map((s) => ({ step: s.step, ms: Math.round(s.ms * 10) / 10 })),
-        longTasksMs: longTasks,
-      };
-    });
-    const after = renderer ? faults(renderer) : null;
-    const trace = JSON.parse((await browser.stopTracing()).toString("utf8"));
-    report.runs.push({
-      ...steps,
-      rendererPageFaults:
-        before && after ? { minor: after.minor - before.minor, major: after.major - before.major } : null,
-      trace: summariseTrace(trace, { from: "reload:start", to: "reload:end" }),
-    });
+  for (let i = 0; i < runs; i++) {
+    await backToV1(page);
+    report.ui.push(await uiUpgrade(page));
   }
-
-  // The same work taken apart, outside any reload.
-  report.parts = await page.evaluate(
-    async (modUrl) => {
-      const { PluginHost } = await import(modUrl);
-      const { index, host } = globalThis.demo;
-      const time = async (fn) => {
-        const t = performance.now();
-        const value = await fn();
-        return [Math.round((performance.now() - t) * 10) / 10, value];
-      };
-      const [persistMs, bytes] = await time(() => index.persist());
-      const side = new PluginHost();
-      const v2 = new Uint8Array(await (await fetch("/plugins/vector-flat-v2.wasm")).arrayBuffer());
-      const [loadMs] = await time(() => side.load(v2));
-      const [firstOpenMs, first] = await time(() => side.openIndex("first", "vector.flat", bytes));
-      const [secondOpenMs, second] = await time(() => side.openIndex("second", "vector.flat", bytes));
-      await first.drop?.();
-      const [thirdOpenMs] = await time(() => side.openIndex("third", "vector.flat", bytes));
-      side.dispose();
-      void host;
-      void second;
-      return {
-        indexBytes: bytes.byteLength,
-        persistMs,
-        loadV2Ms: loadMs,
-        firstOpenMs,
-        secondOpenMs,
-        reopenAfterDropMs: thirdOpenMs,
-      };
-    },
-    "/@fs" + fileURLToPath(new URL("../../../src/mod.ts", import.meta.url)),
-  );
+  for (let i = 0; i < runs; i++) {
+    await backToV1(page);
+    await browser.startTracing(page, { categories: TRACE_CATEGORIES });
+    const before = rendererFaults(browserPid);
+    const reload = await markedReload(page);
+    const after = rendererFaults(browserPid);
+    const trace = JSON.parse((await browser.stopTracing()).toString("utf8"));
+    report.steps.push({ ...reload, minorFaults: after.minor - before.minor, trace: summariseTrace(trace) });
+  }
+  await backToV1(page);
+  await setUpParts(page);
+  for (let i = 0; i < runs; i++) {
+    const one = {};
+    for (const name of ["compile", "instantiate", "persistLent", "openFresh", "openAgainAfterDrop", "cleanUp"]) {
+      one[name] = await part(page, browserPid, name);
+    }
+    report.parts.push(one);
+  }
 } finally {
   await browser.close();
   await server.close();
