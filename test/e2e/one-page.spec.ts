@@ -169,6 +169,15 @@ test("bad uploads are refused in plain words, without quoting bytes, and nothing
   expect(core.headline).toContain("core-module.wasm is a plain WebAssembly module, not a component");
   for (const { headline } of [junk, core]) expect(headline).not.toMatch(/0x|\\0asm|preamble|magic/i);
 
+  // A valid plugin whose kinds another plugin already provides: refused, naming what collides with whom.
+  const clash = await upload(page, "analytics-v1.wasm", file("plugins-wasm/dist/analytics-v1.wasm"));
+  expect(clash.outcome).toBe("rejected");
+  expect(clash.headline).toBe(
+    "Not loaded: analytics-v1.wasm provides the CRDT kinds pn-counter and g-counter, which dev.uni.crdt already " +
+      "provides; and the logical type geo.point, which dev.uni.types already provides. Nothing changed.",
+  );
+  expect(clash.text).toContain("0x45 (DuplicateKey)");
+
   expect(await serving()).toEqual(plugins);
   expect(plugins).toHaveLength(4);
   await loopServes(page, 10);

@@ -26,15 +26,43 @@ async function inspect(bytes: Uint8Array): Promise<PluginInfo> {
   }
 }
 
-/** Registry keys the dropped plugin shares with plugins already loaded (other ids), e.g. `CRDT pn-counter (dev.uni.crdt)`. */
+const NOUNS: Record<string, [string, string]> = {
+  index: ["the index kind", "the index kinds"],
+  cdc: ["the CDC output", "the CDC outputs"],
+  crdt: ["the CRDT kind", "the CRDT kinds"],
+  "logical-type": ["the logical type", "the logical types"],
+};
+
+/** "the CRDT kinds pn-counter and g-counter" */
+function named(surface: string, keys: readonly string[]): string {
+  const noun = NOUNS[surface]?.[keys.length > 1 ? 1 : 0] ?? surface;
+  const list = keys.length > 1 ? `${keys.slice(0, -1).join(", ")} and ${keys[keys.length - 1]}` : (keys[0] ?? "");
+  return `${noun} ${list}`;
+}
+
+/** What the plugin provides, in words: "the CRDT kind max-register". */
+function describeProvides(info: PluginInfo): string {
+  const parts = Object.entries(info.registered)
+    .filter(([, keys]) => keys.length)
+    .map(([surface, keys]) => named(surface, keys));
+  return parts.join(" and ") || "nothing";
+}
+
+/**
+ * What the dropped plugin provides that loaded plugins (other ids) already provide, grouped by who provides it:
+ * "the CRDT kinds pn-counter and g-counter, which dev.uni.crdt already provides".
+ */
 function conflicts(app: App, dropped: PluginInfo): string[] {
   const out: string[] = [];
   for (const other of app.host.plugins()) {
     if (other.id === dropped.id) continue;
+    const shared: string[] = [];
     for (const [surface, keys] of Object.entries(dropped.registered)) {
       const theirs = new Set(other.registered[surface as keyof PluginInfo["registered"]]);
-      for (const key of keys) if (theirs.has(key)) out.push(`${surface} "${key}", which ${other.id} already provides`);
+      const both = keys.filter((k) => theirs.has(k));
+      if (both.length) shared.push(named(surface, both));
     }
+    if (shared.length) out.push(`${shared.join(" and ")}, which ${other.id} already provides`);
   }
   return out;
 }
@@ -99,7 +127,7 @@ export function setupDrop(app: App): void {
       showOutcome(
         result,
         clash.length
-          ? { ...outcome, headline: `Not loaded: ${fileName} provides ${clash.join(", ")}. Nothing changed.` }
+          ? { ...outcome, headline: `Not loaded: ${fileName} provides ${clash.join("; and ")}. Nothing changed.` }
           : outcome,
       );
     }
@@ -137,19 +165,6 @@ export function setupDrop(app: App): void {
     });
     row.append(yes, " ", no);
     box.append(row);
-  }
-
-  function describeProvides(info: PluginInfo): string {
-    const names: Record<string, [string, string]> = {
-      index: ["the index kind", "the index kinds"],
-      cdc: ["the CDC output", "the CDC outputs"],
-      crdt: ["the CRDT kind", "the CRDT kinds"],
-      "logical-type": ["the logical type", "the logical types"],
-    };
-    const parts = Object.entries(info.registered)
-      .filter(([, keys]) => keys.length)
-      .map(([surface, keys]) => `${names[surface]?.[keys.length > 1 ? 1 : 0] ?? surface} ${keys.join(", ")}`);
-    return parts.join(" and ") || "nothing";
   }
 
   function takeSafely(file: File): void {
