@@ -19,6 +19,7 @@ export const plugins = [
   ["types-v2-incompatible.wasm", "types/types-v2-incompatible.ts", "type-plugin"],
   ["analytics-v1.wasm", "analytics/analytics-v1.ts", "analytics-plugin"],
   ["analytics-v2.wasm", "analytics/analytics-v2.ts", "analytics-plugin"],
+  ["max-register-v1.wasm", "max-register/max-register-v1.ts", "crdt-plugin"],
 ];
 
 // incremental GC: live states are rooted in the SDK's rep tables, and long-lived
