@@ -18,7 +18,10 @@ describe("logical-type literals are bounded and parsed in linear time", () => {
     const huge = `POINT(${"1".repeat(10 * 1024 * 1024)} 2)`;
     const err = await expectRejects(host.logicalType("geo.point").fromLiteral(["POINT(1 2)", huge]), {
       code: ErrorCode.ResourceLimit,
-      message: ["row 1: a literal of 10485769 bytes is longer than this type's limit of 4096 bytes", "nothing was parsed"],
+      message: [
+        "row 1: a literal of 10485769 bytes is longer than this type's limit of 4096 bytes",
+        "nothing was parsed",
+      ],
     });
     expect(err).to.be.instanceOf(PluginCallError);
   });
@@ -53,5 +56,12 @@ describe("logical-type literals are bounded and parsed in linear time", () => {
     const err = await expectRejects(host.logicalType("geo.point").fromLiteral([bad]), { code: 0x101 });
     expect(err.message).to.contain('row 0: "POINT(1 2 xxxx');
     expect(err.message.length).to.be.below(200);
+  });
+
+  it("quotes a long literal without cutting a surrogate pair (a lone half is not UTF-8), and keeps serving", async () => {
+    const geo = host.logicalType("geo.point");
+    const err = await expectRejects(geo.fromLiteral([`POINT(${"\u{1F600}".repeat(40)})`]), { code: 0x101 });
+    expect(err.message).to.contain(`row 0: "POINT(${"\u{1F600}".repeat(25)}..."`);
+    expect(await geo.toDisplay(await geo.fromLiteral(["POINT(1 2)"]))).to.deep.equal(["POINT(1 2)"]);
   });
 });

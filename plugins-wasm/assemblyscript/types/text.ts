@@ -173,5 +173,11 @@ export function quoteAt(input: Column, i: i32): string {
 
 /** A literal quoted for an error message (shortened when long). */
 export function quote(s: string): string {
-  return '"' + (s.length > 60 ? s.substring(0, 57) + "..." : s) + '"';
+  if (s.length <= 60) return '"' + s + '"';
+  // never cut between the two halves of a surrogate pair: a lone surrogate is not valid UTF-8,
+  // and a message that is not valid UTF-8 breaks the ABI (the host traps the call)
+  let cut = 57;
+  const last = s.charCodeAt(cut - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut--;
+  return '"' + s.substring(0, cut) + '..."';
 }
