@@ -36,7 +36,7 @@ function zstdFrame(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(4 + 1 + 2 + 3 + data.length);
   out.set([0x28, 0xb5, 0x2f, 0xfd, 0x60]);
   const dv = new DataView(out.buffer);
-  dv.setUint16(5, data.length - 256 < 0 ? 0 : data.length - 256, true);
+  dv.setUint16(5, data.length - 256, true); // callers pad to at least 256 bytes
   const block = 1 | (data.length << 3);
   out.set([block & 0xff, (block >> 8) & 0xff, (block >> 16) & 0xff], 7);
   out.set(data, 10);
