@@ -15,6 +15,7 @@
  * @module
  */
 import { type ArrowInput, ipcOf } from "./arrow.ts";
+import type { LogLimits, LogStats } from "./component/log-limit.ts";
 import { DEFAULT_MEMORY_PAGES_CEILING, type LogLevel } from "./component/types.ts";
 import { ErrorCode, PluginError, RegistryError } from "./errors.ts";
 import { Gate } from "./gate.ts";
@@ -41,6 +42,13 @@ export interface HostOptions {
   readFile?: ReadFile;
   /** Receives `host-log` output. Default: warnings and errors to the console. */
   onLog?: (entry: { pluginId: string; level: LogLevel; message: string }) => void;
+  /** Caps on each plugin's `host-log` output (size per message, messages and bytes per second); excess is counted. */
+  logLimits?: LogLimits;
+  /**
+   * Longest logical-type literal the host passes to a plugin, in UTF-8 bytes (default 4096). Longer literals are
+   * refused before the plugin sees them, and never become reload samples.
+   */
+  maxLiteralBytes?: number;
 }
 
 export interface LoadOptions {
@@ -58,6 +66,8 @@ export interface PluginInfo extends PluginHandle {
   hash: string;
   /** Live resources served by this plugin. */
   resources: { surface: string; name: string; key: string }[];
+  /** What became of its `host-log` output under the host's caps. */
+  log: LogStats;
 }
 
 /** Holds a plugin version in use across awaits; a reload drains leases before it hands over. */
@@ -73,7 +83,7 @@ export class PluginHost {
   /** @internal the installed plugins by id: what serves, its gate, its live resources */
   readonly entries = new Map<string, PluginEntry>();
   readonly #registry = new Registry<PluginVersion>();
-  readonly #options: Required<Omit<HostOptions, "readFile" | "onLog">> & HostOptions;
+  readonly #options: Required<Omit<HostOptions, "readFile" | "onLog" | "logLimits">> & HostOptions;
   /** Literals seen per logical type: the samples a reload checks the new version on. */
   readonly #typeSamples = new Map<string, Set<string>>();
   readonly #generations = new Map<string, number>();
@@ -89,6 +99,7 @@ export class PluginHost {
       grants: options.grants ?? CAPABILITIES,
       memoryPagesCeiling: options.memoryPagesCeiling ?? DEFAULT_MEMORY_PAGES_CEILING,
       drainTimeoutMs: options.drainTimeoutMs ?? 5000,
+      maxLiteralBytes: options.maxLiteralBytes ?? 4096,
       ...options,
     };
     this.#reloadHost = {
@@ -118,6 +129,7 @@ export class PluginHost {
     return await vetPlugin(bytes, {
       grants: granted,
       memoryPagesCeiling: this.#options.memoryPagesCeiling,
+      ...(this.#options.logLimits ? { logLimits: this.#options.logLimits } : {}),
       log: (pluginId, level, message) => this.#log(pluginId, level, message),
     });
   }
@@ -202,6 +214,7 @@ export class PluginHost {
       registered: this.#registry.footprint(current),
       hash: current.module.hash,
       resources: [...resources].map((r) => ({ surface: r.surface, name: r.name, key: r.key })),
+      log: current.instance.logStats,
     }));
   }
 
@@ -322,7 +335,12 @@ export class PluginHost {
     this.#entryProviding("logical-type", name);
     const samples = this.#typeSamples.get(name) ?? new Set<string>();
     this.#typeSamples.set(name, samples);
-    return new LogicalType(name, () => this.#entryProviding("logical-type", name), samples);
+    return new LogicalType(
+      name,
+      () => this.#entryProviding("logical-type", name),
+      samples,
+      this.#options.maxLiteralBytes,
+    );
   }
 
   /** Holds `handle`'s plugin in use across awaits; a reload waits (up to its drain timeout) for the release. */

@@ -8,6 +8,7 @@
  */
 import { ComponentInstance } from "./component/instance.ts";
 import { ComponentModule } from "./component/module.ts";
+import type { LogLimits } from "./component/log-limit.ts";
 import type { CdcSink, LogLevel } from "./component/types.ts";
 import { ErrorCode, ManifestError, RegistryError } from "./errors.ts";
 import {
@@ -49,6 +50,7 @@ export interface SinkRoute {
 export interface VetOptions {
   grants: ReadonlySet<Capability>;
   memoryPagesCeiling: number;
+  logLimits?: LogLimits;
   log: (pluginId: string, level: LogLevel, message: string) => void;
 }
 
@@ -79,6 +81,7 @@ export async function vetPlugin(bytes: Uint8Array, options: VetOptions): Promise
     pluginId,
     grants,
     log: (level, message) => options.log(pluginId, level, message),
+    ...(options.logLimits ? { logLimits: options.logLimits } : {}),
     cdcSink: (output, lsnStart, lsnEnd, payload) => {
       if (!sinkRoute.current) {
         throw new RegistryError(ErrorCode.Forbidden, "cdc-sink.emit called outside of a cdc-stream call", {
