@@ -90,6 +90,7 @@ describe("reload: CDC output changelog", () => {
   it("a stream resumed from a checkpoint continues at that LSN", async () => {
     const { host } = await hostWith("changelog-v1");
     const first = await host.attachCdc("a", "changelog", { checkpointEvery: 1 });
+    recorder(first); // a checkpoint never passes what no sink acknowledged
     for (let i = 0; i < 4; i++) await first.publish(changes(1));
     const checkpoint = await first.checkpoint();
     expect(checkpoint).to.equal(first.nextLsn);
