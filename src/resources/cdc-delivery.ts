@@ -141,7 +141,11 @@ export class Delivery {
           break;
         }
         if (isThenable(answer)) {
-          pending.push(Promise.resolve(answer).then(() => void (slot.acked = emit.lsnEnd)));
+          pending.push(
+            Promise.resolve(answer).then(() => {
+              slot.acked = emit.lsnEnd;
+            }),
+          );
         } else {
           slot.acked = emit.lsnEnd;
         }
@@ -152,13 +156,19 @@ export class Delivery {
           if (this.#closed) return;
           const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
           const err = failure ?? (rejected ? { err: rejected.reason } : null);
-          if (err) return this.#fail(emit, err.err);
+          if (err) {
+            this.#fail(emit, err.err);
+            return;
+          }
           this.#advance();
           this.#run();
         });
         return;
       }
-      if (failure) return this.#fail(emit, failure.err);
+      if (failure) {
+        this.#fail(emit, failure.err);
+        return;
+      }
       this.#advance();
     }
     this.#running = false;

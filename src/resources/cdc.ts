@@ -407,7 +407,8 @@ export class LiveCdc extends LiveResource {
   /** Drops the batches the output has checkpointed and every sink acknowledged from the log. */
   #confirm(): void {
     const s = this.#s;
-    const bound = s.checkpointed < s.acknowledged ? s.checkpointed : s.acknowledged;
+    let bound = s.acknowledged;
+    if (s.checkpointed < bound) bound = s.checkpointed;
     let drop = 0;
     let last: CdcLogEntry | undefined;
     let lastSource: string | undefined;
