@@ -1,7 +1,7 @@
 // Bad input never jams a stream: a batch is checked before it gets LSNs (Arrow IPC stream, schema, commit-time
 // range, LSN headroom), a batch the output refuses outright leaves the log, and after any refusal the stream
 // publishes and reloads as before, every LSN reaching the sink exactly once. Against the real changelog outputs.
-import { makeVector, Table, tableToIPC } from "apache-arrow";
+import { Table, tableToIPC } from "apache-arrow";
 import fc from "fast-check";
 import { describe, expect, it } from "#test";
 import { type CdcEmit, ErrorCode, fromIPC, type LiveCdc, type PluginHandle } from "../../src/mod.ts";
@@ -137,7 +137,7 @@ describe("cdc: no input jams a stream (property, seeded)", () => {
               next += s.rows;
             } else if (s.kind === "bad") {
               const [mutations, meta] =
-                s.which === "two schemas" ? [twoSchemas(), undefined] : (BAD[s.which] as () => [Uint8Array, unknown])();
+                s.which === "two schemas" ? [twoSchemas(), undefined] : (BAD[s.which] as (typeof BAD)[string])();
               const before = cdc.nextLsn;
               await cdc.publish(mutations, meta as bigint).then(
                 () => expect.fail(`${s.which} was accepted`),
