@@ -54,6 +54,8 @@ export class Delivery {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #waiters: Waiter[] = [];
+  /** `resume()` calls waiting for the attempt in flight to end. */
+  #idle: Array<() => void> = [];
 
   constructor(host: DeliveryHost, retry: CdcRetry | false | undefined) {
     this.#host = host;
@@ -89,13 +91,17 @@ export class Delivery {
     this.#start();
   }
 
-  /** Retries now (a halted stream included); resolves once the outbox is empty. See {@link delivered}. */
-  resume(): Promise<bigint> {
-    if (this.#closed) return Promise.reject(this.#disposed());
+  /**
+   * Retries now (a halted stream included), after the attempt in flight if there is one; resolves once the outbox
+   * is empty. See {@link delivered}.
+   */
+  async resume(): Promise<bigint> {
+    if (this.#closed) throw this.#disposed();
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (!this.#running) this.#start();
-    return this.delivered();
+    if (this.#running) await new Promise<void>((idle) => this.#idle.push(idle));
+    if (!this.#running && !this.#closed) this.#start();
+    return await this.delivered();
   }
 
   /**
@@ -116,6 +122,7 @@ export class Delivery {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#settle(this.#disposed());
+    for (const idle of this.#idle.splice(0)) idle();
   }
 
   #start(): void {
@@ -171,7 +178,12 @@ export class Delivery {
       }
       this.#advance();
     }
+    this.#stopped();
+  }
+
+  #stopped(): void {
     this.#running = false;
+    for (const idle of this.#idle.splice(0)) idle();
   }
 
   /** Moves the acknowledged position to the slowest sink and drops what every sink has from the outbox. */
@@ -196,7 +208,6 @@ export class Delivery {
   }
 
   #fail(emit: CdcEmit, err: unknown): void {
-    this.#running = false;
     this.#attempts++;
     const delay =
       this.#retry && Math.min(this.#retry.maxMs, this.#retry.initialMs * 2 ** Math.min(30, this.#attempts - 1));
@@ -210,7 +221,9 @@ export class Delivery {
       { cause: err },
     );
     this.#settle(this.#error);
-    if (delay) {
+    const resuming = this.#idle.length > 0; // resume() retries right away: no timer
+    this.#stopped();
+    if (delay && !resuming) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         if (!this.#closed && !this.#running) this.#start();
