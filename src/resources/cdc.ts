@@ -542,6 +542,7 @@ export class LiveCdc extends LiveResource {
     }
     s.checkpointed = s.emittedEnd; // the new output starts there
     for (const e of s.outbox) e.stream = this.name;
+    for (const e of s.log) if (e.lsnEnd <= s.emittedEnd) e.mutations = null; // emitted: never redelivered
     this.#s = s;
     this.#releasedTo = s.emittedEnd;
     this.#bytes =
