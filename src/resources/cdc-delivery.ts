@@ -136,42 +136,50 @@ export class Delivery {
     while (!this.#closed) {
       const emit = outbox[0];
       if (!emit || this.#sinks.size === 0) break;
-      const pending: Promise<unknown>[] = [];
+      // Every sink's answer is awaited, failed or not, so none is still busy with this emit when it is retried.
+      let inFlight = 0;
+      let handing = true;
       let failure: { err: unknown } | null = null;
+      const answered = () => {
+        if (--inFlight > 0 || handing || this.#closed) return;
+        if (failure) {
+          this.#fail(emit, failure.err);
+          return;
+        }
+        this.#advance();
+        this.#run();
+      };
       for (const [sink, slot] of this.#sinks) {
         if (slot.acked >= emit.lsnEnd) continue; // acknowledged before another sink failed
-        let answer: unknown;
         try {
-          answer = sink(emit);
+          const answer = sink(emit);
+          if (!isThenable(answer)) {
+            slot.acked = emit.lsnEnd;
+            continue;
+          }
+          let once = false; // a hand-made thenable might call back twice, or at once
+          answer.then(
+            () => {
+              if (once) return;
+              once = true;
+              slot.acked = emit.lsnEnd;
+              answered();
+            },
+            (err: unknown) => {
+              if (once) return;
+              once = true;
+              failure ??= { err };
+              answered();
+            },
+          );
+          inFlight++; // after then(): a thenable whose then() throws is a failure, not an answer to wait for
         } catch (err) {
-          failure = { err };
+          failure ??= { err };
           break;
         }
-        if (isThenable(answer)) {
-          pending.push(
-            Promise.resolve(answer).then(() => {
-              slot.acked = emit.lsnEnd;
-            }),
-          );
-        } else {
-          slot.acked = emit.lsnEnd;
-        }
       }
-      if (pending.length) {
-        // Wait for every sink, failed or not, so none is still busy with this emit when it is retried.
-        void Promise.allSettled(pending).then((results) => {
-          if (this.#closed) return;
-          const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-          const err = failure ?? (rejected ? { err: rejected.reason } : null);
-          if (err) {
-            this.#fail(emit, err.err);
-            return;
-          }
-          this.#advance();
-          this.#run();
-        });
-        return;
-      }
+      handing = false;
+      if (inFlight > 0) return; // answered() carries on
       if (failure) {
         this.#fail(emit, failure.err);
         return;
