@@ -20,18 +20,32 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-/** The directory holding initdb and pg_ctl: $PG_BIN, Debian's newest /usr/lib/postgresql/N/bin, or PATH. */
-export function serverBinaries(): string {
-  const candidates = [
-    process.env.PG_BIN,
-    ...(existsSync("/usr/lib/postgresql")
-      ? readdirSync("/usr/lib/postgresql")
+/** Where to look for initdb and pg_ctl. */
+export interface BinarySearch {
+  pgBin?: string | undefined;
+  /** Folders holding one `N/bin` per installed major version (Debian: /usr/lib/postgresql). */
+  versionRoots?: string[];
+  path?: string;
+}
+
+/**
+ * The directory holding initdb and pg_ctl: $PG_BIN, Debian's newest /usr/lib/postgresql/N/bin, or one on PATH.
+ *
+ * # Errors
+ * Throws, naming `apt-get install postgresql`, when there is none.
+ */
+export function serverBinaries(
+  search: BinarySearch = { pgBin: process.env.PG_BIN, versionRoots: ["/usr/lib/postgresql"], path: process.env.PATH },
+): string {
+  const versions = (search.versionRoots ?? []).flatMap((root) =>
+    existsSync(root)
+      ? readdirSync(root)
           .filter((v) => /^\d+$/.test(v))
           .sort((a, b) => Number(b) - Number(a))
-          .map((v) => `/usr/lib/postgresql/${v}/bin`)
-      : []),
-    ...(process.env.PATH ?? "").split(delimiter),
-  ];
+          .map((v) => join(root, v, "bin"))
+      : [],
+  );
+  const candidates = [search.pgBin, ...versions, ...(search.path ?? "").split(delimiter)];
   const dir = candidates.find((d) => d && existsSync(join(d, "initdb")) && existsSync(join(d, "pg_ctl")));
   if (!dir) {
     throw new Error(

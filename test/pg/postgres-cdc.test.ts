@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalLsn, parseLsn } from "../../examples/postgres-cdc/lsn.ts";
-import { type Cluster, startCluster } from "./cluster.ts";
+import { type Cluster, serverBinaries, startCluster } from "./cluster.ts";
 import { SOURCE_SCHEMA, Workload } from "./workload.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -158,6 +158,13 @@ async function downstream(sink: pg.Client): Promise<SinkBatch[]> {
     return batch;
   });
 }
+
+describe("the Postgres test's prerequisites", () => {
+  it("finds this machine's server binaries, and without any says how to install them", () => {
+    expect(serverBinaries()).toMatch(/bin$/);
+    expect(() => serverBinaries({ versionRoots: [], path: "" })).toThrow(/apt-get install postgresql/);
+  });
+});
 
 describe("CDC from Postgres logical decoding, end to end", () => {
   let cluster: Cluster;
