@@ -16,6 +16,7 @@ import type { PluginVersion } from "../plugin.ts";
 import type { CdcStream } from "../surfaces/cdc.ts";
 import { type CdcPublishMeta, type CheckedBatch, checkBatch } from "./cdc-batch.ts";
 import { type CdcRetry, type CdcSink, Delivery } from "./cdc-delivery.ts";
+import { type CdcRetain, type Retained, Room, type Turn } from "./cdc-room.ts";
 import {
   type CdcEmit,
   type CdcLogEntry,
@@ -32,19 +33,7 @@ import type { ArrowInput } from "./index.ts";
 export type { CdcEmit, CdcOrigin, CdcPosition, CdcStreamState, CdcLogEntry } from "./cdc-state.ts";
 export type { CdcPublishMeta } from "./cdc-batch.ts";
 export type { CdcRetry, CdcSink } from "./cdc-delivery.ts";
-
-/** How much a stream may retain (unconfirmed batches plus unacknowledged emits) before `publish` holds back. */
-export interface CdcRetain {
-  /** Bytes of batches and emits kept. Default 64 MiB. */
-  maxBytes?: number;
-  /** Published batches not yet confirmed. Default 10,000. */
-  maxBatches?: number;
-  /**
-   * What `publish` does when the stream is full: `"wait"` (default) until the sink catches up, in publish order;
-   * `"refuse"` with a retryable `ResourceLimit` error. A single batch is always accepted into an empty stream.
-   */
-  whenFull?: "wait" | "refuse";
-}
+export type { CdcRetain } from "./cdc-room.ts";
 
 export interface CdcOptions {
   /** Resume point (inclusive). Default: the output starts fresh at LSN 0. With `restore`: the record's `emittedEnd`. */
@@ -79,12 +68,6 @@ export interface PendingCdcHandoff {
 
 type EmitMode = "live" | "staged" | "sealed";
 
-/** A publish waiting for room, in publish order. */
-interface Waiting {
-  wake(): void;
-  fail(err: unknown): void;
-}
-
 const U64_MAX = (1n << 64n) - 1n;
 
 export class LiveCdc extends LiveResource {
@@ -92,9 +75,7 @@ export class LiveCdc extends LiveResource {
   /** @internal */
   binding: Binding;
   readonly #checkpointEvery: number;
-  readonly #maxBytes: number;
-  readonly #maxBatches: number;
-  readonly #refuseWhenFull: boolean;
+  readonly #room: Room;
   #s: CdcStreamState;
   readonly #delivery: Delivery;
   /** Bytes of the log's mutations plus the outbox's payloads. */
@@ -108,7 +89,6 @@ export class LiveCdc extends LiveResource {
   #staged: CdcEmit[] | null = null;
   #stagedEnd = 0n;
   #sealed: CdcStream | null = null;
-  readonly #waiting: Waiting[] = [];
 
   /** @internal created by PluginHost.attachCdc */
   constructor(
@@ -122,9 +102,7 @@ export class LiveCdc extends LiveResource {
     super(entry, name, output, onDrop);
     this.binding = { version: entry.current, stream };
     this.#checkpointEvery = Math.max(1, options.checkpointEvery ?? 8);
-    this.#maxBytes = Math.max(0, options.retain?.maxBytes ?? 64 * 1024 * 1024);
-    this.#maxBatches = Math.max(1, options.retain?.maxBatches ?? 10_000);
-    this.#refuseWhenFull = options.retain?.whenFull === "refuse";
+    this.#room = new Room(options.retain);
     const from = options.fromLsn ?? 0n;
     this.#s = freshState(output, from);
     this.#releasedTo = from;
@@ -210,11 +188,11 @@ export class LiveCdc extends LiveResource {
    */
   async publish(mutations: ArrowInput, meta?: bigint | CdcPublishMeta): Promise<{ lsnStart: bigint; lsnEnd: bigint }> {
     const batch = checkBatch(this.name, mutations, meta);
-    let waiting: Waiting | null = null;
+    let turn: Turn | null = null;
     for (;;) {
-      const outcome = await this.call(() => this.#tryAppend(batch, waiting));
+      const outcome = await this.call(() => this.#tryAppend(batch, turn));
       if ("appended" in outcome) return outcome.appended;
-      waiting = outcome.waiting;
+      turn = outcome.turn;
       await outcome.ready;
     }
   }
@@ -264,27 +242,26 @@ export class LiveCdc extends LiveResource {
   /** Appends `batch` if there is room and no earlier publish is waiting; else says how to wait for a turn. */
   #tryAppend(
     batch: CheckedBatch,
-    waiting: Waiting | null,
-  ): { appended: { lsnStart: bigint; lsnEnd: bigint } } | { waiting: Waiting; ready: Promise<void> } {
-    const ahead = this.#waiting.length > 0 && this.#waiting[0] !== waiting;
-    if (ahead || !this.#hasRoom(batch.mutations.byteLength)) {
-      if (!ahead) this.#freeRoom();
-      if (ahead || !this.#hasRoom(batch.mutations.byteLength)) {
-        if (this.#refuseWhenFull) throw this.#fullError();
-        return this.#queue(waiting);
+    turn: Turn | null,
+  ): { appended: { lsnStart: bigint; lsnEnd: bigint } } | { turn: Turn; ready: Promise<void> } {
+    const room = this.#room;
+    const bytes = batch.mutations.byteLength;
+    if (room.ahead(turn) || !room.fits(bytes, this.#retained())) {
+      if (!room.ahead(turn)) this.#freeRoom();
+      if (room.ahead(turn) || !room.fits(bytes, this.#retained())) {
+        const s = this.#s;
+        if (room.refuses) {
+          throw room.full(this.name, this.#retained(), s.acknowledged, s.emittedEnd, this.binding.version.handle.id);
+        }
+        return room.wait(turn);
       }
     }
-    if (waiting) {
-      this.#waiting.shift();
-      queueMicrotask(() => this.#waiting[0]?.wake()); // the next in line may fit too
-    }
+    room.admitted(turn);
     return { appended: this.#append(batch) };
   }
 
-  #hasRoom(bytes: number): boolean {
-    const s = this.#s;
-    if (s.log.length === 0 && s.outbox.length === 0) return true;
-    return this.#bytes + bytes <= this.#maxBytes && s.log.length < this.#maxBatches;
+  #retained(): Retained {
+    return { bytes: this.#bytes, batches: this.#s.log.length, emits: this.#s.outbox.length };
   }
 
   /** A full stream asks the output for a checkpoint: that flushes buffering outputs and trims what is confirmed. */
@@ -295,28 +272,6 @@ export class LiveCdc extends LiveResource {
     } catch {
       // The output's checkpoint failing leaves the stream as full as it was; publish waits or refuses.
     }
-  }
-
-  #queue(waiting: Waiting | null): { waiting: Waiting; ready: Promise<void> } {
-    let turn!: Waiting;
-    const ready = new Promise<void>((wake, fail) => {
-      turn = { wake: () => wake(), fail };
-    });
-    const at = waiting ? this.#waiting.indexOf(waiting) : -1;
-    if (at >= 0) this.#waiting[at] = turn;
-    else this.#waiting.push(turn);
-    return { waiting: turn, ready };
-  }
-
-  #fullError(): PluginError {
-    const s = this.#s;
-    return new PluginError(
-      ErrorCode.ResourceLimit,
-      `cdc stream "${this.name}" is full: ${s.log.length} batch(es) and ${this.#bytes} bytes retained ` +
-        `(bound: ${this.#maxBatches} batches, ${this.#maxBytes} bytes) until the sink acknowledges up to LSN ` +
-        `${s.emittedEnd} (it has ${s.acknowledged}); retry once it catches up`,
-      { retryable: true, pluginId: this.binding.version.handle.id },
-    );
   }
 
   #append(batch: CheckedBatch): { lsnStart: bigint; lsnEnd: bigint } {
@@ -401,7 +356,7 @@ export class LiveCdc extends LiveResource {
   #acknowledged(freedBytes: number): void {
     this.#bytes -= freedBytes;
     this.#confirm();
-    this.#waiting[0]?.wake();
+    this.#room.freed();
   }
 
   /** Drops the batches the output has checkpointed and every sink acknowledged from the log. */
@@ -666,9 +621,7 @@ export class LiveCdc extends LiveResource {
   }
 
   protected release(): void {
-    for (const w of this.#waiting.splice(0)) {
-      w.fail(new PluginError(ErrorCode.Disposed, `cdc stream "${this.name}" was dropped`));
-    }
+    this.#room.close(new PluginError(ErrorCode.Disposed, `cdc stream "${this.name}" was dropped`));
     try {
       this.#withSink(this.binding, "live", () => this.binding.stream.shutdown());
     } finally {
