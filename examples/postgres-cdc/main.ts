@@ -6,8 +6,10 @@
  * (both must exist; the slot with plugin `pgoutput`); `CDC_PLUGIN`, the path of the CDC output component (default
  * `plugins-wasm/dist/changelog-v1.wasm`).
  *
- * Prints one JSON line per event (`started`, `confirmed`, `reloaded`, `error`) on stdout. Reads JSON lines on stdin:
- * `{"reload": "path/to/component.wasm"}` hot-reloads the output while it streams.
+ * Prints one JSON line per event (`started`, `confirmed`, `reloaded`, `command-failed`, `error`) on stdout; after an
+ * `error` the pipeline has stopped (exit code 1 once stdin closes). Reads JSON lines on stdin:
+ * `{"reload": "path/to/component.wasm"}` hot-reloads the output while it streams (a refused reload is reported as
+ * `command-failed`, with the old version still serving).
  *
  * @module
  */
@@ -67,7 +69,7 @@ for await (const line of createInterface({ input: process.stdin })) {
       say({ event: "reloaded", version: serving.version, steps: report.steps.map((s) => s.step), ms: report.totalMs });
     }
   } catch (err) {
-    say({ event: "error", message: err instanceof Error ? err.message : String(err) });
+    say({ event: "command-failed", message: err instanceof Error ? err.message : String(err) });
   }
 }
 // stdin closed: stop cleanly.
