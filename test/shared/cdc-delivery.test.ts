@@ -3,8 +3,8 @@
 // a sink failure halts delivery with a typed error, the host keeps everything and redelivers from its own copy;
 // the retained log is bounded (publish waits, or refuses with a retryable error).
 import { describe, expect, it } from "#test";
-import { type CdcEmit, ErrorCode, fromIPC, type LiveCdc } from "../../src/mod.ts";
-import { changes, expectExactlyOnce, manualSink, settled } from "./cdc-util.ts";
+import { type CdcEmit, ErrorCode, type LiveCdc } from "../../src/mod.ts";
+import { changes, expectExactlyOnce, manualSink, rowIds, settled } from "./cdc-util.ts";
 import { expectRejects } from "./host-util.ts";
 import { hostWith, plugin } from "./reload-util.ts";
 
@@ -19,9 +19,6 @@ async function eventually<T>(fn: () => Promise<T>, tries = 200): Promise<T> {
     }
   }
 }
-
-const rowIds = (emits: readonly CdcEmit[]) =>
-  emits.flatMap((e) => [...(fromIPC(e.payload).getChild("row")?.toArray() ?? [])] as bigint[]);
 
 describe("cdc acknowledged delivery", () => {
   it("an async sink acknowledges by resolving; the checkpoint waits for it", async () => {

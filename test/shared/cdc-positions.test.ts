@@ -3,14 +3,12 @@
 // source position that is safe to confirm upstream (never past what the sink acknowledged). The stream's whole
 // host-side state is one plain record that structuredClone carries, and a stream continues from it.
 import { describe, expect, it } from "#test";
-import { type CdcEmit, type CdcStreamState, ErrorCode, fromIPC } from "../../src/mod.ts";
-import { changes, expectExactlyOnce, manualSink, settled } from "./cdc-util.ts";
+import { type CdcEmit, type CdcStreamState, ErrorCode } from "../../src/mod.ts";
+import { changes, expectExactlyOnce, manualSink, rowIds, settled } from "./cdc-util.ts";
 import { expectRejects } from "./host-util.ts";
 import { hostWith, plugin } from "./reload-util.ts";
 
 const T0 = 1_700_000_000_000_000n;
-const rowIds = (emits: readonly CdcEmit[]) =>
-  emits.flatMap((e) => [...(fromIPC(e.payload).getChild("row")?.toArray() ?? [])] as bigint[]);
 
 describe("cdc source positions and commit times", () => {
   it("every emit carries the source position and commit time of the batch it covers", async () => {

@@ -2,7 +2,7 @@
 // exactly-once check over what a sink acknowledged.
 import { makeVector, Table } from "apache-arrow";
 import { expect } from "#test";
-import type { CdcEmit } from "../../src/mod.ts";
+import { type CdcEmit, fromIPC } from "../../src/mod.ts";
 
 /** A change batch of `count` rows with ids `first..first+count` (one row per change). */
 export function changes(first: number, count: number): Table {
@@ -71,9 +71,9 @@ export async function settled(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
 }
 
-/** Rows (the `row` column) of every emit, in order. */
-export function rowsOf(emits: readonly CdcEmit[], read: (payload: Uint8Array) => bigint[]): bigint[] {
-  return emits.flatMap((e) => read(e.payload));
+/** The `row` column of every emit's payload, in order. */
+export function rowIds(emits: readonly CdcEmit[]): bigint[] {
+  return emits.flatMap((e) => [...(fromIPC(e.payload).getChild("row")?.toArray() ?? [])] as bigint[]);
 }
 
 /** Every LSN in [from, to) exactly once, in order, over `emits`. */
