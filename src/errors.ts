@@ -110,6 +110,29 @@ export class ReloadError extends PluginError {
   }
 }
 
+/**
+ * A CDC stream's sink failed to acknowledge a batch: delivery of that stream is halted at the acknowledged
+ * position, the host keeps every later batch, and retries (with backoff, or on `resume()`).
+ */
+export class CdcSinkError extends PluginError {
+  override name = "CdcSinkError";
+  /** The emit the sink failed on: `[lsnStart, lsnEnd)`. */
+  readonly lsnStart: bigint;
+  readonly lsnEnd: bigint;
+  /** Consecutive failed attempts so far. */
+  readonly attempts: number;
+  constructor(
+    message: string,
+    range: { lsnStart: bigint; lsnEnd: bigint; attempts: number },
+    options: PluginErrorOptions = {},
+  ) {
+    super(ErrorCode.Io, message, { retryable: true, ...options });
+    this.lsnStart = range.lsnStart;
+    this.lsnEnd = range.lsnEnd;
+    this.attempts = range.attempts;
+  }
+}
+
 /** Wraps anything thrown into a PluginError without losing its message. */
 export function toPluginError(err: unknown, pluginId?: string): PluginError {
   if (err instanceof PluginError) return err;
