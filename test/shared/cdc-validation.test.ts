@@ -23,7 +23,7 @@ function twoSchemas(): Uint8Array {
 const BAD: Record<string, () => [Uint8Array | Table, unknown, string]> = {
   "an Arrow IPC file": () => [tableToIPC(changes(0, 2), "file"), undefined, "file"],
   "no bytes": () => [new Uint8Array(0), undefined, "no schema"],
-  garbage: () => [Uint8Array.of(1, 2, 3, 4, 5), undefined, "no schema"],
+  garbage: () => [Uint8Array.of(1, 2, 3, 4, 5), undefined, "not a valid Arrow IPC stream"],
   "a truncated stream": () => [
     tableToIPC(changes(0, 4), "stream").subarray(0, 100),
     undefined,
