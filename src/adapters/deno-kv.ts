@@ -96,6 +96,15 @@ const GET_MANY = 10;
 const BATCH = 500;
 const MAX_PREFIX_BYTES = 24;
 
+/**
+ * The keys strictly under `prefix`, as a start/end range: from `[...prefix, empty bytes]` (the least part there is)
+ * to `[...prefix, true]` (booleans sort after every part a store key may hold). Not a `{ prefix }` selector:
+ * `@deno/kv` 0.14 loops forever listing a prefix whose own key exists when a page holds one entry.
+ */
+function underPrefix(prefix: KvKey): { start: KvKey; end: KvKey } {
+  return { start: [...prefix, new Uint8Array(0)], end: [...prefix, true] };
+}
+
 function bytesOf(value: unknown, where: string): Uint8Array {
   // Node's @deno/kv returns Buffers; hand out plain Uint8Arrays over the same memory.
   if (value instanceof Uint8Array) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
@@ -161,10 +170,11 @@ class DenoKvBackend implements StoreBackend {
     if (range.prefix === undefined) {
       selector = { start: this.#rec(range.start as Key), end: this.#rec(range.end as Key) };
     } else {
-      const prefix = this.#rec(range.prefix);
-      if (range.start) selector = { prefix, start: this.#rec(range.start) };
-      else if (range.end) selector = { prefix, end: this.#rec(range.end) };
-      else selector = { prefix };
+      const under = underPrefix(this.#rec(range.prefix));
+      selector = {
+        start: range.start ? this.#rec(range.start) : under.start,
+        end: range.end ? this.#rec(range.end) : under.end,
+      };
     }
     const limit = Number.isFinite(options.limit) ? options.limit : undefined;
     const iter = this.#kv.list(selector, {
@@ -231,7 +241,7 @@ class DenoKvBackend implements StoreBackend {
     const manifest = bytesOf(m.value, `blob ${id} manifest`);
     const parts: Uint8Array[] = [];
     let size = 0;
-    for await (const e of this.#kv.list({ prefix: this.#chunks(id) }, { batchSize: BATCH })) {
+    for await (const e of this.#kv.list(underPrefix(this.#chunks(id)), { batchSize: BATCH })) {
       const index = e.key[e.key.length - 1];
       if (index !== parts.length) {
         throw corrupt(`blob ${id}: chunk ${parts.length} is missing (next stored is ${String(index)})`, { blob: id });
@@ -255,7 +265,7 @@ class DenoKvBackend implements StoreBackend {
 
   async *listBlobs(): AsyncGenerator<BlobListing> {
     const prefix = [...this.#prefix, "bt"];
-    for await (const e of this.#kv.list({ prefix }, { batchSize: BATCH })) {
+    for await (const e of this.#kv.list(underPrefix(prefix), { batchSize: BATCH })) {
       yield { id: e.key[prefix.length] as string, touchedAt: timeOf(e.value), token: e.versionstamp };
     }
   }
@@ -277,7 +287,7 @@ class DenoKvBackend implements StoreBackend {
     const mark = marked.versionstamp as string;
     for (;;) {
       const keys: KvKey[] = [];
-      for await (const e of this.#kv.list({ prefix: this.#chunks(listing.id) }, { limit: DELETES_PER_COMMIT })) {
+      for await (const e of this.#kv.list(underPrefix(this.#chunks(listing.id)), { limit: DELETES_PER_COMMIT })) {
         keys.push(e.key);
       }
       if (keys.length === 0) break;
