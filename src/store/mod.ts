@@ -41,3 +41,6 @@ export type {
 export { StoreError, type StoreErrorDetail } from "./errors.ts";
 export { STORE_LIMITS, storedValueBytes } from "./store.ts";
 export { MemoryStorage, memoryStore, type MemoryStoreOptions } from "./memory.ts";
+export { Journal, type JournalEntry, type JournalStats } from "./journal.ts";
+export { incrementCounter, readCounter } from "./counter.ts";
+export { LatencyRecorder, type LatencySummary } from "./metrics.ts";
