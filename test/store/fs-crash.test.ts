@@ -143,7 +143,7 @@ describe("file store under kill -9", () => {
         expect(counter >= maxCounter).to.equal(true);
         expect(new Set(acks.counters).size).to.equal(acks.counters.length);
         for (const c of acks.counters) expect(c > maxCounter, `counter ${c} handed out again`).to.equal(true);
-        if (acks.counters.length > 0) maxCounter = acks.counters.reduce((m, c) => (c > m ? c : m));
+        for (const c of acks.counters) if (c > maxCounter) maxCounter = c;
         // Linked blobs read back intact.
         for (const b of acks.blobs) {
           const rec = await store.get(["blob", round, b.w, b.i]);
