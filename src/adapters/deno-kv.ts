@@ -105,6 +105,24 @@ function underPrefix(prefix: KvKey): { start: KvKey; end: KvKey } {
   return { start: [...prefix, new Uint8Array(0)], end: [...prefix, true] };
 }
 
+/**
+ * A local SQLite KV shared by several processes answers "database is locked" when another process holds the
+ * write lock (measured with Deno 2.9 and `@deno/kv` 0.14 writing one file at once). Nothing was applied then, so
+ * the operation is retried with a growing pause, up to about two seconds in all.
+ */
+async function whileLocked<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (attempt >= 40 || !/database (table )?is locked|SQLITE_BUSY/i.test(message)) throw err;
+      // Jittered, so two processes retrying at once do not keep colliding (or one keep losing).
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 + attempt * 3)));
+    }
+  }
+}
+
 function bytesOf(value: unknown, where: string): Uint8Array {
   // Node's @deno/kv returns Buffers; hand out plain Uint8Arrays over the same memory.
   if (value instanceof Uint8Array) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
@@ -160,7 +178,7 @@ class DenoKvBackend implements StoreBackend {
     const out: (RawEntry | null)[] = [];
     for (let i = 0; i < keys.length; i += GET_MANY) {
       const group = keys.slice(i, i + GET_MANY).map((k) => this.#rec(k.parts));
-      for (const e of await this.#kv.getMany(group)) out.push(this.#raw(e));
+      for (const e of await whileLocked(() => this.#kv.getMany(group))) out.push(this.#raw(e));
     }
     return out;
   }
@@ -193,50 +211,60 @@ class DenoKvBackend implements StoreBackend {
     mutations: readonly BackendMutation[],
     links: readonly string[],
   ): Promise<CommitResult> {
-    const op = this.#kv.atomic();
-    for (const c of checks) op.check({ key: this.#rec(c.key.parts), versionstamp: c.versionstamp });
-    for (const m of mutations) {
-      if (m.type === "set") op.set(this.#rec(m.key.parts), m.value);
-      else op.delete(this.#rec(m.key.parts));
-    }
-    const now = timeBytes(Date.now());
-    for (const id of links) op.set(this.#touch(id), now);
-    const res = await op.commit();
+    const res = await this.#commit(() => {
+      const op = this.#kv.atomic();
+      for (const c of checks) op.check({ key: this.#rec(c.key.parts), versionstamp: c.versionstamp });
+      for (const m of mutations) {
+        if (m.type === "set") op.set(this.#rec(m.key.parts), m.value);
+        else op.delete(this.#rec(m.key.parts));
+      }
+      const now = timeBytes(Date.now());
+      for (const id of links) op.set(this.#touch(id), now);
+      return op;
+    });
     return res.ok ? { ok: true, versionstamp: res.versionstamp as string } : { ok: false };
   }
 
   async putBlob(id: string, manifest: Uint8Array, data: Uint8Array): Promise<void> {
-    const existing = await this.#kv.get(this.#manifest(id));
+    const existing = await whileLocked(() => this.#kv.get(this.#manifest(id)));
     if (existing.versionstamp !== null) {
       // Present: refresh its age, unless a collection removed it meanwhile (then write it again).
-      const res = await this.#kv
-        .atomic()
-        .check({ key: this.#manifest(id), versionstamp: existing.versionstamp })
-        .set(this.#touch(id), timeBytes(Date.now()))
-        .commit();
+      const res = await this.#commit(() =>
+        this.#kv
+          .atomic()
+          .check({ key: this.#manifest(id), versionstamp: existing.versionstamp })
+          .set(this.#touch(id), timeBytes(Date.now())),
+      );
       if (res.ok) return;
     }
     // The touch record first, so a write cut short is listed (and collected); the manifest last.
-    await this.#must(this.#kv.atomic().set(this.#touch(id), timeBytes(Date.now())), id);
+    await this.#must(() => this.#kv.atomic().set(this.#touch(id), timeBytes(Date.now())), id);
     const chunks = Math.ceil(data.length / CHUNK);
     for (let first = 0; first < chunks; first += CHUNKS_PER_COMMIT) {
-      const op = this.#kv.atomic();
-      for (let i = first; i < Math.min(chunks, first + CHUNKS_PER_COMMIT); i++) {
-        op.set([...this.#chunks(id), i], data.subarray(i * CHUNK, (i + 1) * CHUNK));
-      }
-      await this.#must(op, id);
+      await this.#must(() => {
+        const op = this.#kv.atomic();
+        for (let i = first; i < Math.min(chunks, first + CHUNKS_PER_COMMIT); i++) {
+          op.set([...this.#chunks(id), i], data.subarray(i * CHUNK, (i + 1) * CHUNK));
+        }
+        return op;
+      }, id);
     }
-    await this.#must(this.#kv.atomic().set(this.#manifest(id), manifest), id);
+    await this.#must(() => this.#kv.atomic().set(this.#manifest(id), manifest), id);
   }
 
-  async #must(op: KvAtomic, id: string): Promise<string> {
-    const res = await op.commit();
+  /** Commits the operation `build` makes, building it afresh for each retry. */
+  #commit(build: () => KvAtomic): Promise<{ ok: boolean; versionstamp?: string }> {
+    return whileLocked(() => build().commit());
+  }
+
+  async #must(build: () => KvAtomic, id: string): Promise<string> {
+    const res = await this.#commit(build);
     if (!res.ok) throw io(`Deno KV refused an unconditional write of blob ${id}`, undefined, true, { blob: id });
     return res.versionstamp as string;
   }
 
   async getBlob(id: string): Promise<{ manifest: Uint8Array; data: Uint8Array } | null> {
-    const m = await this.#kv.get(this.#manifest(id));
+    const m = await whileLocked(() => this.#kv.get(this.#manifest(id)));
     if (m.versionstamp === null) return null;
     const manifest = bytesOf(m.value, `blob ${id} manifest`);
     const parts: Uint8Array[] = [];
@@ -260,7 +288,7 @@ class DenoKvBackend implements StoreBackend {
   }
 
   async hasBlob(id: string): Promise<boolean> {
-    return (await this.#kv.get(this.#manifest(id))).versionstamp !== null;
+    return (await whileLocked(() => this.#kv.get(this.#manifest(id)))).versionstamp !== null;
   }
 
   async *listBlobs(): AsyncGenerator<BlobListing> {
@@ -277,12 +305,13 @@ class DenoKvBackend implements StoreBackend {
    */
   async deleteBlob(listing: BlobListing): Promise<boolean> {
     const touch = this.#touch(listing.id);
-    const marked = await this.#kv
-      .atomic()
-      .check({ key: touch, versionstamp: listing.token as string })
-      .delete(this.#manifest(listing.id))
-      .set(touch, timeBytes(0))
-      .commit();
+    const marked = await this.#commit(() =>
+      this.#kv
+        .atomic()
+        .check({ key: touch, versionstamp: listing.token as string })
+        .delete(this.#manifest(listing.id))
+        .set(touch, timeBytes(0)),
+    );
     if (!marked.ok) return false;
     const mark = marked.versionstamp as string;
     for (;;) {
@@ -291,11 +320,14 @@ class DenoKvBackend implements StoreBackend {
         keys.push(e.key);
       }
       if (keys.length === 0) break;
-      const op = this.#kv.atomic().check({ key: touch, versionstamp: mark });
-      for (const k of keys) op.delete(k);
-      if (!(await op.commit()).ok) return true; // written again meanwhile: the new write owns the chunks
+      const res = await this.#commit(() => {
+        const op = this.#kv.atomic().check({ key: touch, versionstamp: mark });
+        for (const k of keys) op.delete(k);
+        return op;
+      });
+      if (!res.ok) return true; // written again meanwhile: the new write owns the chunks
     }
-    await this.#kv.atomic().check({ key: touch, versionstamp: mark }).delete(touch).commit();
+    await this.#commit(() => this.#kv.atomic().check({ key: touch, versionstamp: mark }).delete(touch));
     return true;
   }
 
