@@ -15,9 +15,17 @@ export function byteString(bytes: Uint8Array): string {
   return s;
 }
 
+/** Keys per block: inserts move at most this many entries, lookups search blocks then one block. */
+const BLOCK = 512;
+
+/**
+ * Keys in sorted blocks of at most {@link BLOCK} (a one-level B-tree): an insert in the middle of a million keys
+ * moves a few hundred array slots, not a million.
+ */
 export class SortedIndex<V> {
   readonly #map = new Map<string, V>();
-  #sorted: string[] = [];
+  /** Non-empty sorted blocks, in order; every key of a block is below every key of the next. */
+  #blocks: string[][] = [];
 
   get size(): number {
     return this.#map.size;
@@ -28,49 +36,90 @@ export class SortedIndex<V> {
   }
 
   set(key: string, value: V): void {
-    if (!this.#map.has(key)) this.#sorted.splice(this.#lowerBound(key), 0, key);
+    if (!this.#map.has(key)) this.#insert(key);
     this.#map.set(key, value);
   }
 
   delete(key: string): boolean {
     if (!this.#map.delete(key)) return false;
-    this.#sorted.splice(this.#lowerBound(key), 1);
+    const b = this.#blockOf(key);
+    const block = this.#blocks[b] as string[];
+    block.splice(lowerBound(block, key), 1);
+    if (block.length === 0) this.#blocks.splice(b, 1);
     return true;
   }
 
   clear(): void {
     this.#map.clear();
-    this.#sorted = [];
+    this.#blocks = [];
   }
 
-  /** The first position whose key is >= `key`. */
-  #lowerBound(key: string): number {
+  /** The block that holds `key` or would: the first whose last key is >= `key` (or the last block). */
+  #blockOf(key: string): number {
     let lo = 0;
-    let hi = this.#sorted.length;
+    let hi = this.#blocks.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if ((this.#sorted[mid] as string) < key) lo = mid + 1;
+      const block = this.#blocks[mid] as string[];
+      if ((block[block.length - 1] as string) < key) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
+  #insert(key: string): void {
+    if (this.#blocks.length === 0) {
+      this.#blocks.push([key]);
+      return;
+    }
+    const b = this.#blockOf(key);
+    const block = this.#blocks[b] as string[];
+    block.splice(lowerBound(block, key), 0, key);
+    if (block.length > BLOCK) this.#blocks.splice(b + 1, 0, block.splice(BLOCK >>> 1));
+  }
+
   /** Up to `limit` values with `lo <= key < hi`, ascending (or descending when `reverse`). */
   range(lo: string, hi: string, reverse: boolean, limit: number): V[] {
-    const from = this.#lowerBound(lo);
-    const to = this.#lowerBound(hi);
     const out: V[] = [];
-    if (reverse) {
-      for (let i = to - 1; i >= from && out.length < limit; i--)
-        out.push(this.#map.get(this.#sorted[i] as string) as V);
-    } else {
-      for (let i = from; i < to && out.length < limit; i++) out.push(this.#map.get(this.#sorted[i] as string) as V);
+    if (this.#blocks.length === 0 || limit <= 0) return out;
+    if (!reverse) {
+      for (let b = this.#blockOf(lo); b < this.#blocks.length; b++) {
+        const block = this.#blocks[b] as string[];
+        for (let i = lowerBound(block, lo); i < block.length; i++) {
+          const k = block[i] as string;
+          if (k >= hi || out.length >= limit) return out;
+          out.push(this.#map.get(k) as V);
+        }
+      }
+      return out;
+    }
+    for (let b = this.#blockOf(hi); b >= 0; b--) {
+      const block = this.#blocks[b] as string[];
+      for (let i = lowerBound(block, hi) - 1; i >= 0; i--) {
+        const k = block[i] as string;
+        if (k < lo || out.length >= limit) return out;
+        out.push(this.#map.get(k) as V);
+      }
     }
     return out;
   }
 
   /** Every value in key order. */
   values(): V[] {
-    return this.#sorted.map((k) => this.#map.get(k) as V);
+    const out: V[] = [];
+    for (const block of this.#blocks) for (const k of block) out.push(this.#map.get(k) as V);
+    return out;
   }
+}
+
+/** The first position in sorted `keys` whose key is >= `key`. */
+function lowerBound(keys: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((keys[mid] as string) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

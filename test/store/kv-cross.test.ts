@@ -165,6 +165,9 @@ describe("one Deno KV file shared by Deno and Node", () => {
     // They really ran at once: Node's values interleave with Deno's.
     const [lo, hi] = [deno[0] as bigint, deno.at(-1) as bigint];
     const inside = fromNode.filter((v) => v > lo && v < hi).length;
-    expect(inside, `deno ${lo}..${hi}, node ${fromNode[0]}..${fromNode.at(-1)}, ${conflicts} conflicts`).to.be.greaterThan(0);
+    expect(
+      inside,
+      `deno ${lo}..${hi}, node ${fromNode[0]}..${fromNode.at(-1)}, ${conflicts} conflicts`,
+    ).to.be.greaterThan(0);
   }, 60_000);
 });
