@@ -4,7 +4,7 @@
 // on Linux, so an acknowledgement is never left in a buffer of a killed process).
 import { openFileStore } from "../../src/adapters/node-fs.ts";
 import { incrementCounter, Journal } from "../../src/store/mod.ts";
-import { blobContent, hotValue, pairValue } from "./fs-crash-shared.ts";
+import { blobContent, hotValue, pairValue, snapshotContent } from "./fs-crash-shared.ts";
 
 const [dir, roundText] = process.argv.slice(2);
 const round = Number(roundText);
@@ -17,7 +17,24 @@ say("ready");
 async function writer(w: number): Promise<never> {
   for (let i = 0; ; i++) {
     const kind = (i + w) % 4;
-    if (kind <= 1) {
+    if (w === 0 && i % 5 === 4) {
+      // A reload: new snapshots as blobs, then the version switch and every resource record in one commit.
+      const version = `${round}.${i}`;
+      const links: string[] = [];
+      for (let k = 0; k < 3; k++) links.push((await store.putBlob(snapshotContent(version, k))).id);
+      const res = await store.commit({
+        mutations: [
+          { type: "set", key: ["plugin", "p"], value: enc.encode(version) },
+          ...links.map((id, k) => ({
+            type: "set" as const,
+            key: ["resource", k],
+            value: enc.encode(version),
+            blobs: [id],
+          })),
+        ],
+      });
+      if (res.ok) say(`reload ${version}`);
+    } else if (kind <= 1) {
       const value = enc.encode(pairValue(round, w, i));
       const res = await store.commit({
         mutations: [

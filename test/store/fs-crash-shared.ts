@@ -34,3 +34,8 @@ export function hotOrigin(value: string): [number, number] {
   const [round, , i] = value.split(":");
   return [Number(round), Number(i)];
 }
+
+/** Resource `k`'s snapshot at plugin version `version` (a few KB). */
+export function snapshotContent(version: string, k: number): Uint8Array {
+  return new TextEncoder().encode(`${version}/${k}:`.padEnd(3000 + k * 1000, "s"));
+}

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openFileStore } from "../../src/adapters/node-fs.ts";
 import type { LogOpenReport } from "../../src/store/log/backend.ts";
 import { Journal, readCounter } from "../../src/store/mod.ts";
-import { blobContent, hotOrigin, pairValue } from "./fs-crash-shared.ts";
+import { blobContent, hotOrigin, pairValue, snapshotContent } from "./fs-crash-shared.ts";
 
 const ROUNDS = 30;
 const SEED = 424_242;
@@ -29,6 +29,7 @@ function rng(seed: number): () => number {
 }
 
 interface Acks {
+  reloads: string[];
   pairs: [number, number][];
   counters: bigint[];
   blobs: { w: number; i: number; id: string }[];
@@ -55,12 +56,13 @@ function runAndKill(bundle: string, dir: string, round: number, delayMs: number)
     child.on("error", reject);
     child.on("close", (code, signal) => {
       if (signal !== "SIGKILL") return reject(new Error(`child ended by itself (${code}): ${err}`));
-      const acks: Acks = { pairs: [], counters: [], blobs: [], journal: new Map() };
+      const acks: Acks = { reloads: [], pairs: [], counters: [], blobs: [], journal: new Map() };
       const lines = out.split("\n");
       lines.pop(); // whatever follows the last newline was never a whole acknowledgement
       for (const line of lines) {
         const f = line.split(" ");
-        if (f[0] === "pair") acks.pairs.push([Number(f[2]), Number(f[3])]);
+        if (f[0] === "reload") acks.reloads.push(f[1] as string);
+        else if (f[0] === "pair") acks.pairs.push([Number(f[2]), Number(f[3])]);
         else if (f[0] === "counter") acks.counters.push(BigInt(f[1] as string));
         else if (f[0] === "blob") acks.blobs.push({ w: Number(f[2]), i: Number(f[3]), id: f[4] as string });
         else if (f[0] === "journal") acks.journal.set(BigInt(f[1] as string), f[2] as string);
@@ -94,13 +96,16 @@ describe("file store under kill -9", () => {
     const enc = new TextDecoder();
     let maxCounter = 0n;
     let torn = 0;
+    let reloads = 0;
+    let lastReload: [number, number] = [-1, -1];
     let leftovers = 0;
     let generation = 0;
     let acked = 0;
     const journalSeen = new Map<bigint, string>();
     for (let round = 0; round < ROUNDS; round++) {
       const acks = await runAndKill(bundle, dir, round, 20 + Math.floor(random() * 400));
-      acked += acks.pairs.length + acks.counters.length + acks.blobs.length + acks.journal.size;
+      acked += acks.reloads.length + acks.pairs.length + acks.counters.length + acks.blobs.length + acks.journal.size;
+      reloads += acks.reloads.length;
       for (const [seq, v] of acks.journal) journalSeen.set(seq, v);
 
       const names = [...(await readdir(dir)), ...(await readdir(join(dir, "blobs")).catch(() => []))];
@@ -112,6 +117,26 @@ describe("file store under kill -9", () => {
         if (/^log-[0-9a-f]{16}$/.test(n)) generation = Math.max(generation, Number.parseInt(n.slice(4), 16));
       }
       try {
+        // The plugin's version and every resource's record and snapshot agree: all old or all new, never a mix,
+        // and never older than the last acknowledged reload.
+        const plugin = await store.get(["plugin", "p"]);
+        if (plugin) {
+          const version = enc.decode(plugin.value);
+          for (let k = 0; k < 3; k++) {
+            const res = await store.get(["resource", k]);
+            expect(res && enc.decode(res.value), `resource ${k} at ${version}`).to.equal(version);
+            const snap = await store.getBlob(res?.blobs[0] as string);
+            expect(enc.decode(snap)).to.equal(enc.decode(snapshotContent(version, k)));
+          }
+          const [r, i] = version.split(".").map(Number) as [number, number];
+          expect(r > lastReload[0] || (r === lastReload[0] && i >= lastReload[1]), `version ${version}`).to.equal(true);
+          lastReload = [r, i];
+        }
+        const lastAck = acks.reloads.at(-1);
+        if (lastAck) {
+          const [r, i] = lastAck.split(".").map(Number) as [number, number];
+          expect(lastReload[0] === r && lastReload[1] >= i, `acknowledged reload ${lastAck}`).to.equal(true);
+        }
         // Every acknowledged pair, whole.
         for (const [w, i] of acks.pairs) {
           const [a, b] = await store.getMany([
@@ -167,11 +192,13 @@ describe("file store under kill -9", () => {
       }
     }
     console.log(
-      `fs crash test: ${ROUNDS} kills, ${acked} acknowledged writes checked, ${torn} reopens cut a torn tail, ` +
+      `fs crash test: ${ROUNDS} kills, ${acked} acknowledged writes checked (${reloads} reloads), ` +
+        `${torn} reopens cut a torn tail, ` +
         `${leftovers} found a half-written temporary file (killed inside a compaction or blob write), ` +
         `${generation - 1} compactions`,
     );
     expect(acked).to.be.greaterThan(ROUNDS);
+    expect(reloads).to.be.greaterThan(0);
     expect(generation, "the workload compacts, so kills can land inside compactions").to.be.greaterThan(ROUNDS);
   }, 300_000);
 });
