@@ -216,7 +216,8 @@ export interface StateStore {
   putBlob(bytes: Uint8Array): Promise<BlobInfo>;
 
   /**
-   * The bytes of blob `id`, every chunk checked against its SHA-256.
+   * The bytes of blob `id`, every chunk checked against its SHA-256. The array is the caller's to keep, but may be a
+   * view into a larger buffer (mind `byteOffset` before handing its `buffer` on).
    *
    * # Errors
    * `NotFound` when no such blob is stored; `Corrupt` when it is stored but damaged (a flipped bit, a truncated or
