@@ -1,7 +1,7 @@
 /**
  * A backend opened on first use, so an adapter can hand out a `StateStore` synchronously
- * (`createNodeHost({ store: fileStore(dir) })`): the open runs once, in the background, and its failure rejects
- * every operation that needed it.
+ * (`createNodeHost({ store: fileStore(dir) })`): the open runs when the first operation needs it; a failed open
+ * rejects the operations waiting for it, and the next operation tries again (a lock may have been released).
  *
  * @module
  */
@@ -11,7 +11,13 @@ import type { CommitResult } from "./types.ts";
 export function lazyBackend(adapter: string, open: () => Promise<StoreBackend>): StoreBackend {
   let opened: Promise<StoreBackend> | undefined;
   const ready = () => {
-    opened ??= open();
+    if (!opened) {
+      const attempt = open();
+      opened = attempt;
+      attempt.catch(() => {
+        if (opened === attempt) opened = undefined;
+      });
+    }
     return opened;
   };
   return {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { NodeDirectory, openFileStore } from "../../src/adapters/node-fs.ts";
+import { fileStore, NodeDirectory, openFileStore } from "../../src/adapters/node-fs.ts";
 import { ErrorCode } from "../../src/errors.ts";
 import { type LogOpenReport, logStore } from "../../src/store/log/backend.ts";
 import type { AppendFile } from "../../src/store/log/directory.ts";
@@ -186,6 +186,19 @@ describe("file store log", () => {
     const again = await openFileStore(dir);
     expect(await readFile(join(dir, "LOCK"), "utf8")).to.equal(String(process.pid));
     await again.close();
+  });
+
+  it("fileStore opens on first use: a failed open rejects, the next operation tries again", async () => {
+    const holder = await openFileStore(dir);
+    const lazy = fileStore(dir);
+    expect(lazy.adapter).to.equal("fs");
+    expect((await rejection(lazy.get(["a"]))).message).to.contain("already open");
+    expect((await rejection(lazy.putBlob(new Uint8Array(1)))).code).to.equal(ErrorCode.Io);
+    await holder.close();
+    await lazy.commit({ mutations: [{ type: "set", key: ["a"], value: text("1") }] });
+    expect(str((await lazy.get(["a"]))?.value)).to.equal("1");
+    await lazy.close();
+    await fileStore(dir).close(); // never opened: nothing to release
   });
 
   it("group-commits: many concurrent commits share few fsyncs, each resolved after its own", async () => {
