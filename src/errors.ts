@@ -29,6 +29,8 @@ export const ErrorCode = {
   Timeout: 0x4b,
   Disposed: 0x4c,
   Io: 0x4d,
+  /** Stored bytes failed a checksum or structural check (flipped bit, truncation, missing chunk). */
+  Corrupt: 0x4e,
 } as const;
 export type ErrorCodeName = keyof typeof ErrorCode;
 

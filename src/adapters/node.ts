@@ -21,3 +21,5 @@ export const readPluginFile: ReadFile = async (path) => new Uint8Array(await rea
 export function createNodeHost(options: HostOptions = {}): PluginHost {
   return new PluginHost({ readFile: readPluginFile, ...options });
 }
+
+export { fileStore, openFileStore, NodeDirectory, type LogStoreOptions, type LogOpenReport } from "./node-fs.ts";
