@@ -33,12 +33,7 @@ export async function inspectComponent(bytes, options = {}) {
     });
   }
   const logs = [];
-  const instance = await component.ComponentInstance.instantiate(module, {
-    pluginId: "(plugin)",
-    grants: ALL_GRANTS,
-    log: (level, message) => logs.push({ level, message }),
-    cdcSink: options.cdcSink ?? (() => {}),
-  });
+  const instance = await instantiate(module, { logs, cdcSink: options.cdcSink });
   const manifest = checkManifest(instance.manifest(), "the component's manifest");
   instance.pluginId = manifest.id;
   const implemented = { index: [], cdc: [], crdt: [], "logical-type": [] };
@@ -51,6 +46,20 @@ export async function inspectComponent(bytes, options = {}) {
     throw new CliError(`listing what the component implements failed: ${withAbort(messageOf(err), logs)}`);
   }
   return { module, instance, manifest, implemented, logs };
+}
+
+/**
+ * A fresh instance of a compiled component with every capability granted.
+ * @param {{ logs: { level: string, message: string }[], cdcSink?: Function, pluginId?: string }} options
+ *   logs: where the plugin's host-log lines go (kept, so a trap can be explained by what it logged)
+ */
+export async function instantiate(module, { logs, cdcSink, pluginId = "(plugin)" }) {
+  return await component.ComponentInstance.instantiate(module, {
+    pluginId,
+    grants: ALL_GRANTS,
+    log: (level, message) => logs.push({ level, message }),
+    cdcSink: cdcSink ?? (() => {}),
+  });
 }
 
 /**
