@@ -13,6 +13,10 @@ export class CallFailure extends Error {
     /** The plugin returned a fn-error (its own, deliberate refusal). */
     this.fnError = err instanceof PluginCallError;
     this.trapped = trapped;
+    if (trapped) {
+      this.hint =
+        "bad input must return an error (FnError), never trap: a trap (panic, throw, out-of-bounds) poisons the instance";
+    }
   }
 }
 

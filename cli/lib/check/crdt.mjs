@@ -4,8 +4,8 @@
 import { decode, encode } from "@msgpack/msgpack";
 import { CheckFailure, holds } from "./property.mjs";
 
-/** Op shapes tried on a kind: the first few a plugin accepts become its generated ops. */
-function opCandidates(fc) {
+/** Op shapes tried on a kind: the ones a plugin accepts become its generated ops. */
+export function opCandidates(fc) {
   const replica = fc.constantFrom("a", "b", "c", "é");
   const element = fc.constantFrom("x", "y", "z", "");
   const tag = fc.constantFrom("t1", "t2", "t3");
@@ -25,7 +25,7 @@ function opCandidates(fc) {
   };
 }
 
-const encodeOp = (v) => encode(v, { useBigInt64: true });
+export const encodeOp = (v) => encode(v, { useBigInt64: true });
 
 /**
  * A MessagePack value as text: maps with sorted keys, integers exact (so equal values give equal text whatever

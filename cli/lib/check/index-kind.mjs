@@ -11,13 +11,13 @@ export const INDEX_SHAPES = [
   { source: { id: "Int64", value: "Int64" }, query: { value: "Int64" } },
 ];
 
-const describeShape = (columns) =>
+export const describeShape = (columns) =>
   Object.entries(columns)
     .map(([n, t]) => `${n}: ${t}`)
     .join(", ");
 
 /** Generated source rows: ids unique (an `id` Int64 column numbers the rows), the rest random. */
-function sourceArbitrary(fc, shape) {
+export function sourceArbitrary(fc, shape) {
   const columns = Object.entries(shape.source).filter(([name, type]) => !(name === "id" && type === "Int64"));
   const record = fc.record(Object.fromEntries(columns.map(([name, type]) => [name, valueArbitrary(fc, arrowType(type))])));
   return fc
@@ -26,7 +26,7 @@ function sourceArbitrary(fc, shape) {
 }
 
 /** Queries: half of them copy a source value, so a lost row changes some answer. */
-function queryArbitrary(fc, shape, source) {
+export function queryArbitrary(fc, shape, source) {
   const columns = Object.entries(shape.query).map(([name, type]) => {
     const fresh = valueArbitrary(fc, arrowType(type));
     const fromSource = name in shape.source ? fc.constantFrom(...source.map((r) => r[name])) : fresh;
