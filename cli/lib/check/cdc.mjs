@@ -53,7 +53,7 @@ export async function checkCdcOutput({ fc, a, b, calls, output, emits, seed, num
       }
       if (c > sunk) {
         throw new CheckFailure(
-          `${when}, checkpoint returned ${c} but the sink has only LSNs up to ${sunk}: a restart from ${c} loses ${sunk}..${c}`,
+          `${when}, checkpoint returned ${c} but the sink has only LSNs up to ${sunk}: a restart from ${c} loses ${sunk}..${c} (an LSN gap)`,
           "report as durable only what cdc-sink.emit accepted",
         );
       }
@@ -121,7 +121,8 @@ export async function checkCdcOutput({ fc, a, b, calls, output, emits, seed, num
       }
       if (expected !== lsn) {
         throw new CheckFailure(
-          `after shutdown the sink has LSNs up to ${expected}, but batches up to ${lsn} were delivered: shutdown must flush`,
+          `LSN gap: batches up to ${lsn} were delivered, but after shutdown the sink has LSNs only up to ${expected}`,
+          "shutdown must flush everything it buffered",
         );
       }
     } finally {
