@@ -46,7 +46,8 @@ export async function compileAssemblyScript({ baseDir, entry, sdkDir, manifestJs
   let binary = null;
   const diagnostics = [];
   const { error } = await compiler.main(
-    [entry, "--baseDir", baseDir, "--outFile", "out.wasm", ...ASC_FLAGS, "--use", `abort=${sdkDir}/abort/uniAbort`],
+    // abort.ts is a second entry so its handler exists whatever the entry imports (even nothing of the SDK).
+    [entry, `${sdkDir}/abort.ts`, "--baseDir", baseDir, "--outFile", "out.wasm", ...ASC_FLAGS, "--use", `abort=${sdkDir}/abort/uniAbort`],
     {
       stdout: { write: () => true },
       stderr: {
@@ -71,8 +72,8 @@ export async function compileAssemblyScript({ baseDir, entry, sdkDir, manifestJs
   if (error || !binary) {
     const text = diagnostics.join("").trim();
     throw new CliError(`asc could not compile ${entry}${text ? `:\n${text}` : `: ${error?.message ?? "no output"}`}`, {
-      hint: /AS111.*abort/.test(text)
-        ? `the SDK in ${sdkDir} has no abort.ts: copy it from uni-plugin-runtime's plugins-wasm/sdk/assemblyscript`
+      hint: /abort\.ts|uniAbort/.test(text)
+        ? `the SDK in ${sdkDir} lacks abort.ts: copy it from uni-plugin-runtime's plugins-wasm/sdk/assemblyscript`
         : undefined,
     });
   }

@@ -2,9 +2,6 @@
 // the host passes arguments through, the shared return area, and the list of
 // buffers `cabi_post_*` frees once the host has copied a result out.
 import { FnError } from "./error";
-// The abort handler the build routes `throw` and failed checks to (see abort.ts); importing it here puts it in
-// every plugin, since every export module uses this one.
-import "./abort";
 
 // One return area serves every export: the host copies the result out and
 // calls cabi_post_* before it makes the next call. 24 bytes, align 8, is the
