@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PluginHost, TrapError } from "../../src/mod.ts";
-import { cli, edit, installKit, type Kit, printed, run, variant } from "./kit.ts";
+import { cli, edit, installKit, type Kit, printed, run, start, variant } from "./kit.ts";
 
 let kit: Kit;
 beforeAll(async () => {
@@ -69,6 +69,29 @@ describe("assemblyscript crdt template", () => {
     expect(r.code, printed(r)).toBe(0);
     expect(r.stdout).toMatch(/reload dev\.test\.maxreg 1\.0\.0 → 2\.0\.0: OK .* moved 0 index\(es\), 2 CRDT state\(s\)/);
     expect(r.stdout).toContain("the state answers exactly as before the reload");
+  }, 300_000);
+
+  it("dev rebuilds on save and hot-reloads into its running host, printing the reload report", async () => {
+    const live = await variant(project, "maxreg-dev");
+    const stateDir = join(live, "saved-state");
+    const dev = start(kit, ["dev", "--save-state", stateDir], live);
+    try {
+      await dev.waitFor(/\[dev\] watching .* save a source file to hot-reload/);
+      await edit(join(live, "manifest.json"), '"version": "1.0.0"', '"version": "2.0.0"');
+      await edit(join(live, "assembly/max-register.ts"), "const FORMAT: u32 = 1;", "const FORMAT: u32 = 2;");
+      const out = await dev.waitFor(/now serving dev\.test\.maxreg@2\.0\.0 \(generation 2\)/);
+      expect(out).toMatch(/reload dev\.test\.maxreg 1\.0\.0 → 2\.0\.0: OK .* moved 0 index\(es\), 2 CRDT state\(s\)/);
+      expect(out).toMatch(/ok {3}handoff .* 2 crdt state\(s\)/);
+      expect(out).toContain("the state answers as before");
+      // A save that breaks the build keeps v2 serving and says why.
+      await edit(join(live, "assembly/max-register.ts"), "const SIZE = 13;", "const SIZE = ;");
+      await dev.waitFor(/\[dev\] error: asc could not compile[\s\S]*still serving dev\.test\.maxreg@2\.0\.0 \(generation 2\)/);
+      const saved = JSON.parse(await readFile(join(stateDir, "state.json"), "utf8"));
+      expect(saved.crdts.map((c: { kind: string }) => c.kind)).toEqual(["max-register", "max-register"]);
+    } finally {
+      expect(await dev.stop()).toBe(0);
+    }
+    expect(dev.output()).toContain("[dev] stopped");
   }, 300_000);
 
   it("check fails, saying which law, on a merge that is not commutative", async () => {

@@ -94,3 +94,49 @@ export async function variant(project: string, name: string): Promise<string> {
 
 /** Everything a run printed, for assertion messages. */
 export const printed = (r: Run): string => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+
+/** A long-running CLI process (e.g. `dev`) whose output can be awaited line by line. */
+export interface Running {
+  /** Resolves with everything printed so far once `pattern` shows up in stdout; rejects after `timeoutMs`. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Sends SIGINT (Ctrl-C) to this process only, and resolves with its exit code. */
+  stop(): Promise<number>;
+  output(): string;
+}
+
+export function start(kit: Kit, args: string[], cwd: string): Running {
+  const child = spawn(process.execPath, [kit.cli, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });
+  let out = "";
+  const waiters = new Set<() => void>();
+  const onData = (b: Buffer) => {
+    out += b.toString();
+    for (const w of waiters) w();
+  };
+  child.stdout.on("data", onData);
+  child.stderr.on("data", onData);
+  const exited = new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? 1)));
+  return {
+    output: () => out,
+    waitFor(pattern, timeoutMs = 240_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (pattern.test(out)) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(out);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no ${pattern} within ${timeoutMs} ms; output so far:\n${out}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGINT");
+      return await exited;
+    },
+  };
+}
