@@ -50,7 +50,9 @@ export async function dryRun(oldBytes, newBytes, { samples = {}, seed, stateDir,
     } catch (err) {
       throw new CliError(`the old component does not load: ${messageOf(err)}`);
     }
-    const state = stateDir ? await loadState(host, stateDir, { fc, seed }) : await generateState(host, handle, { fc, samples, seed });
+    const state = stateDir
+      ? await loadState(host, stateDir, { fc, seed })
+      : await generateState(host, handle, { fc, samples, seed });
     if (saveTo) await saveState(host, state, saveTo);
     const before = await observe(host, state);
     let report;
@@ -105,7 +107,9 @@ export async function run({ positionals, values }, io) {
   for (const change of changes) io.out(`  note: ${change}`);
   for (const problem of problems) io.out(`  FAIL ${problem}`);
   if (report.ok && problems.length === 0) {
-    io.out(changes.length === 0 ? "  the state answers exactly as before the reload" : "  (answers changed: intended?)");
+    io.out(
+      changes.length === 0 ? "  the state answers exactly as before the reload" : "  (answers changed: intended?)",
+    );
   }
   return ok ? 0 : 1;
 }

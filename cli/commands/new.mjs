@@ -58,7 +58,7 @@ async function copyTree(from, to, fields) {
       const text = await readFile(src, "utf8");
       await writeFile(
         dst,
-        text.replace(/\{\{([A-Z_]+)\}\}/g, (whole, key) => {
+        text.replace(/\{\{([A-Z_]+)\}\}/g, (_whole, key) => {
           if (!(key in fields)) throw new Error(`template ${src} uses {{${key}}}, which has no value`);
           return fields[key];
         }),
@@ -104,7 +104,11 @@ function npmInstall(dir, io) {
     child.on("close", (code) =>
       code === 0
         ? resolvePromise()
-        : reject(new CliError(`npm install failed in ${shown(dir)} (exit ${code})`, { hint: "run it again there once the cause is fixed" })),
+        : reject(
+            new CliError(`npm install failed in ${shown(dir)} (exit ${code})`, {
+              hint: "run it again there once the cause is fixed",
+            }),
+          ),
     );
   });
 }
@@ -112,7 +116,8 @@ function npmInstall(dir, io) {
 export async function run({ positionals, values }, io) {
   const [dir] = positionals;
   const { surface, lang, id } = values;
-  if (!dir || !surface || !lang || !id) throw new CliError("new needs <dir>, --surface, --lang and --id", { hint: usage });
+  if (!dir || !surface || !lang || !id)
+    throw new CliError("new needs <dir>, --surface, --lang and --id", { hint: usage });
   if (!SUPPORTED[lang]) throw new CliError(`unknown --lang ${lang}`, { hint: `supported: ${supportedList()}` });
   if (!SUPPORTED[lang].includes(surface)) {
     throw new CliError(`the ${lang} SDK has no ${surface} template`, { hint: `supported: ${supportedList()}` });
@@ -123,7 +128,8 @@ export async function run({ positionals, values }, io) {
   }
   const lastLabel = id.split(".").pop() ?? "";
   const key = values.name ?? lastLabel;
-  if (!KEY.test(key)) throw new CliError(`--name ${JSON.stringify(key)} is not a valid key ([A-Za-z0-9._-], no leading punctuation)`);
+  if (!KEY.test(key))
+    throw new CliError(`--name ${JSON.stringify(key)} is not a valid key ([A-Za-z0-9._-], no leading punctuation)`);
   // The id is checked by the manifest parser itself, so `new` accepts exactly what a host accepts.
   checkManifest(JSON.stringify({ id, version: "1.0.0", abi: "^1.0", provides: {} }), "--id");
   const crate = /^[a-z]/.test(id) ? id.replaceAll(".", "-") : `plugin-${id.replaceAll(".", "-")}`;
@@ -136,12 +142,16 @@ export async function run({ positionals, values }, io) {
   };
   await copyTree(fileURLToPath(new URL(`${lang}-${surface}/`, templatesDir)), root, fields);
   await copyTree(fileURLToPath(sdkDir(lang)), join(root, "sdk"), null);
-  const npmName = basename(root).toLowerCase().replace(/[^a-z0-9._-]/g, "-");
+  const npmName = basename(root)
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, "-");
   await writeFile(join(root, "package.json"), packageJson(npmName, lang, values.runtime ?? `^${packageVersion}`));
   io.out(`created ${shown(root)}: ${surface} plugin ${id} in ${lang}, providing "${key}" (SDK copied into sdk/)`);
   if (!values["skip-install"]) await npmInstall(root, io);
   const cd = shown(root);
-  io.out(`next: cd ${cd} && npm run dev     (then edit ${lang === "rust" ? "src/lib.rs" : "assembly/index.ts"} and save)`);
+  io.out(
+    `next: cd ${cd} && npm run dev     (then edit ${lang === "rust" ? "src/lib.rs" : "assembly/index.ts"} and save)`,
+  );
   io.out(`      npm test · npm run check · npx uni-plugin compat <old.wasm> <new.wasm>`);
   return 0;
 }

@@ -55,7 +55,8 @@ export function valueArbitrary(fc, type) {
       fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }),
     );
   }
-  if (name === "Float32") return fc.float({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }).map(Math.fround);
+  if (name === "Float32")
+    return fc.float({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }).map(Math.fround);
   if (name === "Utf8") return fc.string({ maxLength: 12 });
   if (name === "Binary") return fc.uint8Array({ maxLength: 16 });
   if (type instanceof FixedSizeBinary) return fc.uint8Array({ minLength: type.byteWidth, maxLength: type.byteWidth });

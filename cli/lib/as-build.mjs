@@ -47,7 +47,17 @@ export async function compileAssemblyScript({ baseDir, entry, sdkDir, manifestJs
   const diagnostics = [];
   const { error } = await compiler.main(
     // abort.ts is a second entry so its handler exists whatever the entry imports (even nothing of the SDK).
-    [entry, `${sdkDir}/abort.ts`, "--baseDir", baseDir, "--outFile", "out.wasm", ...ASC_FLAGS, "--use", `abort=${sdkDir}/abort/uniAbort`],
+    [
+      entry,
+      `${sdkDir}/abort.ts`,
+      "--baseDir",
+      baseDir,
+      "--outFile",
+      "out.wasm",
+      ...ASC_FLAGS,
+      "--use",
+      `abort=${sdkDir}/abort/uniAbort`,
+    ],
     {
       stdout: { write: () => true },
       stderr: {

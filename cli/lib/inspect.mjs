@@ -29,7 +29,8 @@ export async function inspectComponent(bytes, options = {}) {
     module = await component.ComponentModule.compile(bytes);
   } catch (err) {
     throw new CliError(`the runtime refuses the component: ${messageOf(err)}`, {
-      hint: err instanceof LoadError ? "the world (imports and exports) must be exactly one in wit/worlds.wit" : undefined,
+      hint:
+        err instanceof LoadError ? "the world (imports and exports) must be exactly one in wit/worlds.wit" : undefined,
     });
   }
   const logs = [];
@@ -91,7 +92,9 @@ export function manifestProblems({ module, manifest, implemented }) {
       );
     }
     if (exported && !manifest.capabilities.includes(surface)) {
-      problems.push(`exports ${interfaceName(surface)} but "capabilities" lacks "${surface}" (a host refuses to register it)`);
+      problems.push(
+        `exports ${interfaceName(surface)} but "capabilities" lacks "${surface}" (a host refuses to register it)`,
+      );
     }
     if (!exported && manifest.capabilities.includes(surface)) {
       problems.push(`asks for capability "${surface}" but does not export ${interfaceName(surface)}`);
@@ -99,7 +102,9 @@ export function manifestProblems({ module, manifest, implemented }) {
   }
   const importsSink = module.requiredImports.has("cdc-sink");
   if (importsSink && !manifest.capabilities.includes("cdc-sink")) {
-    problems.push(`imports ${interfaceName("cdc-sink")} but "capabilities" lacks "cdc-sink" (a host refuses to load it)`);
+    problems.push(
+      `imports ${interfaceName("cdc-sink")} but "capabilities" lacks "cdc-sink" (a host refuses to load it)`,
+    );
   }
   if (!importsSink && manifest.capabilities.includes("cdc-sink")) {
     problems.push(`asks for capability "cdc-sink" but never calls ${interfaceName("cdc-sink")}`);

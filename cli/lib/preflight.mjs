@@ -1,14 +1,7 @@
 // Checks a core module against its world before jco sees it, so every mistake is reported as what is wrong and
 // the line that fixes it ("add export_index_plugin!(…)"), never as a wit-component trace.
 import { CliError } from "./errors.mjs";
-import {
-  BASE_EXPORTS,
-  interfaceName,
-  SDK_EXPORTS,
-  SURFACE_FUNCTIONS,
-  surfaceOfExport,
-  WORLDS,
-} from "./worlds.mjs";
+import { BASE_EXPORTS, interfaceName, SDK_EXPORTS, SURFACE_FUNCTIONS, surfaceOfExport, WORLDS } from "./worlds.mjs";
 
 const RESOURCE = { index: "index-handle", cdc: "cdc-stream", crdt: "crdt-state" };
 
@@ -69,12 +62,17 @@ export function preflight(core, project) {
     );
   }
   if (missingSurfaces.length === wanted.length && !exports.has("manifest")) {
-    throw new CliError(`${entry} exports none of ${world}'s functions (no \`manifest\`, no ${wanted.map(interfaceName).join(", ")})`, {
-      hint: wanted.map(fixFor).join("; "),
-    });
+    throw new CliError(
+      `${entry} exports none of ${world}'s functions (no \`manifest\`, no ${wanted.map(interfaceName).join(", ")})`,
+      {
+        hint: wanted.map(fixFor).join("; "),
+      },
+    );
   }
   for (const surface of wanted) {
-    const missing = SURFACE_FUNCTIONS[surface].map((fn) => `${interfaceName(surface)}#${fn}`).filter((n) => !exports.has(n));
+    const missing = SURFACE_FUNCTIONS[surface]
+      .map((fn) => `${interfaceName(surface)}#${fn}`)
+      .filter((n) => !exports.has(n));
     if (missing.length > 0) {
       throw new CliError(`the core module lacks ${missing.map((n) => `\`${n}\``).join(", ")} (world ${world})`, {
         hint: fixFor(surface),
@@ -96,7 +94,7 @@ export function preflight(core, project) {
         mod === "env"
           ? lang === "assemblyscript"
             ? `an AssemblyScript \`declare function\`, \`console.*\`, \`trace\` or \`Date\` needs the host's env: plugins are pure (docs/abi.md, "Imports"), so remove that call`
-            : "an `extern` block or a crate that needs the platform: plugins are pure (docs/abi.md, \"Imports\"), so remove it"
+            : 'an `extern` block or a crate that needs the platform: plugins are pure (docs/abi.md, "Imports"), so remove it'
           : mod.startsWith("wasi")
             ? "plugins are pure and import no WASI: remove the code that reads files, clocks, randomness or the environment"
             : mod.includes("cdc-sink")

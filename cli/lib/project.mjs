@@ -106,13 +106,17 @@ export async function openProject(start = ".") {
   const { text: manifestJson } = await readJson(join(root, MANIFEST_FILE), MANIFEST_FILE);
   const manifest = checkManifest(manifestJson);
   const world = worldOf(manifest);
-  const config = existsSync(join(root, CONFIG_FILE)) ? (await readJson(join(root, CONFIG_FILE), CONFIG_FILE)).value : {};
+  const config = existsSync(join(root, CONFIG_FILE))
+    ? (await readJson(join(root, CONFIG_FILE), CONFIG_FILE)).value
+    : {};
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
     throw new CliError(`${CONFIG_FILE} must be a JSON object`);
   }
   for (const key of Object.keys(config)) {
     if (!CONFIG_KEYS.has(key)) {
-      throw new CliError(`${CONFIG_FILE}: unknown key "${key}"`, { hint: `known keys: ${[...CONFIG_KEYS].join(", ")}` });
+      throw new CliError(`${CONFIG_FILE}: unknown key "${key}"`, {
+        hint: `known keys: ${[...CONFIG_KEYS].join(", ")}`,
+      });
     }
   }
   const lang = config.lang ?? (existsSync(join(root, "Cargo.toml")) ? "rust" : "assemblyscript");

@@ -104,7 +104,8 @@ export async function generateState(host, handle, { fc, samples = {}, seed }) {
     const arbs = [];
     for (const arb of Object.values(opCandidates(fc))) {
       let ok = 0;
-      for (const op of fc.sample(arb, { seed, numRuns: 10 })) if (!(await refused(() => scratch.apply(encodeOp(op)))).error) ok++;
+      for (const op of fc.sample(arb, { seed, numRuns: 10 }))
+        if (!(await refused(() => scratch.apply(encodeOp(op)))).error) ok++;
       if (ok >= 3) arbs.push(arb);
     }
     await scratch.drop();
@@ -170,7 +171,8 @@ export async function observe(host, state) {
   }
   for (const { name } of state.crdts) {
     const crdt = host.crdt(name);
-    if (crdt) seen[`crdt ${name}`] = JSON.stringify(await crdt.value(), (_k, v) => (typeof v === "bigint" ? `${v}n` : v));
+    if (crdt)
+      seen[`crdt ${name}`] = JSON.stringify(await crdt.value(), (_k, v) => (typeof v === "bigint" ? `${v}n` : v));
   }
   for (const { name } of state.cdc) {
     const cdc = host.cdc(name);

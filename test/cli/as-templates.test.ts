@@ -67,7 +67,9 @@ describe("assemblyscript crdt template", () => {
     expect(built.code, printed(built)).toBe(0);
     const r = await cli(kit, ["compat", join(project, "build/maxreg-1.0.0.wasm"), "build/maxreg-2.0.0.wasm"], v2);
     expect(r.code, printed(r)).toBe(0);
-    expect(r.stdout).toMatch(/reload dev\.test\.maxreg 1\.0\.0 → 2\.0\.0: OK .* moved 0 index\(es\), 2 CRDT state\(s\)/);
+    expect(r.stdout).toMatch(
+      /reload dev\.test\.maxreg 1\.0\.0 → 2\.0\.0: OK .* moved 0 index\(es\), 2 CRDT state\(s\)/,
+    );
     expect(r.stdout).toContain("the state answers exactly as before the reload");
   }, 300_000);
 
@@ -85,7 +87,9 @@ describe("assemblyscript crdt template", () => {
       expect(out).toContain("the state answers as before");
       // A save that breaks the build keeps v2 serving and says why.
       await edit(join(live, "assembly/max-register.ts"), "const SIZE = 13;", "const SIZE = ;");
-      await dev.waitFor(/\[dev\] error: asc could not compile[\s\S]*still serving dev\.test\.maxreg@2\.0\.0 \(generation \d+\)/);
+      await dev.waitFor(
+        /\[dev\] error: asc could not compile[\s\S]*still serving dev\.test\.maxreg@2\.0\.0 \(generation \d+\)/,
+      );
       const saved = JSON.parse(await readFile(join(stateDir, "state.json"), "utf8"));
       expect(saved.crdts.map((c: { kind: string }) => c.kind)).toEqual(["max-register", "max-register"]);
     } finally {
@@ -106,12 +110,18 @@ describe("assemblyscript crdt template", () => {
     expect(r.code, printed(r)).toBe(1);
     const failed = report.checks.filter((c) => !c.ok);
     expect(failed.map((c) => c.name)).toEqual(["crdt max-register"]);
-    expect(failed[0]?.error).toMatch(/^merge is not commutative: A⊔B has value .*, but B⊔A has .*; reproduce with --seed 5$/);
+    expect(failed[0]?.error).toMatch(
+      /^merge is not commutative: A⊔B has value .*, but B⊔A has .*; reproduce with --seed 5$/,
+    );
   }, 300_000);
 
   it("refuses a lying manifest: build before anything is written, check on a component built around it", async () => {
     const liar = await variant(project, "maxreg-liar");
-    await edit(join(liar, "manifest.json"), '"crdt_kinds": ["max-register"]', '"crdt_kinds": ["max-register", "min-register"]');
+    await edit(
+      join(liar, "manifest.json"),
+      '"crdt_kinds": ["max-register"]',
+      '"crdt_kinds": ["max-register", "min-register"]',
+    );
     const built = await cli(kit, ["build"], liar);
     expect(built.code, printed(built)).toBe(1);
     expect(built.stderr).toContain(
@@ -146,7 +156,9 @@ describe("assemblyscript crdt template", () => {
     const { report } = await checkJson([], thrower);
     const crdt = report.checks.find((c) => c.name === "crdt max-register");
     expect(crdt?.ok).toBe(false);
-    expect(crdt?.error).toMatch(/crdt-state\.apply trapped: .*; the plugin said: strings are not numbers: .* \(at assembly\/max-register\.ts:\d+:\d+\)/);
+    expect(crdt?.error).toMatch(
+      /crdt-state\.apply trapped: .*; the plugin said: strings are not numbers: .* \(at assembly\/max-register\.ts:\d+:\d+\)/,
+    );
 
     const logs: { level: string; message: string }[] = [];
     const host = new PluginHost({ onLog: (e) => logs.push(e) });
@@ -157,7 +169,9 @@ describe("assemblyscript crdt template", () => {
     expect(logs).toContainEqual({
       pluginId: "dev.test.maxreg",
       level: "error",
-      message: expect.stringMatching(/^abort: strings are not numbers: seven \(at assembly\/max-register\.ts:\d+:\d+\)$/),
+      message: expect.stringMatching(
+        /^abort: strings are not numbers: seven \(at assembly\/max-register\.ts:\d+:\d+\)$/,
+      ),
     });
     host.dispose();
   }, 300_000);
@@ -212,7 +226,11 @@ describe("assemblyscript logical-type template", () => {
   it("edited to v2 (accepts #rgb too) hot-reloads from v1; a new encoding version is refused", async () => {
     const v2 = await variant(project, "color-v2");
     await edit(join(v2, "manifest.json"), '"version": "1.0.0"', '"version": "2.0.0"');
-    await edit(join(v2, "assembly/color.ts"), "const ACCEPT_SHORT_FORM: bool = false;", "const ACCEPT_SHORT_FORM: bool = true;");
+    await edit(
+      join(v2, "assembly/color.ts"),
+      "const ACCEPT_SHORT_FORM: bool = false;",
+      "const ACCEPT_SHORT_FORM: bool = true;",
+    );
     expect((await cli(kit, ["build"], v2)).code).toBe(0);
     const ok = await cli(kit, ["compat", join(project, "build/color-1.0.0.wasm"), "build/color-2.0.0.wasm"], v2);
     expect(ok.code, printed(ok)).toBe(0);

@@ -35,7 +35,11 @@ describe("uni-plugin check on committed components", () => {
   }
 
   it("fails a manifest that declares a kind the component does not implement, and says which", async () => {
-    const r = await run(process.execPath, [cliPath, "check", fixture("host-lying-kind"), "--json", "--seed", "1"], repo);
+    const r = await run(
+      process.execPath,
+      [cliPath, "check", fixture("host-lying-kind"), "--json", "--seed", "1"],
+      repo,
+    );
     expect(r.code, printed(r)).toBe(1);
     const report = JSON.parse(r.stdout);
     expect(report.ok).toBe(false);
@@ -56,7 +60,11 @@ describe("uni-plugin check on committed components", () => {
     const ok = await run(deno, ["run", "-A", cliPath, "check", dist("crdt-v1"), "--json", "--runs", "10"], tmpdir());
     expect(ok.code, printed(ok)).toBe(0);
     expect(JSON.parse(ok.stdout).ok).toBe(true);
-    const refused = await run(deno, ["run", "-A", cliPath, "compat", dist("types-v1"), dist("types-v2-incompatible")], tmpdir());
+    const refused = await run(
+      deno,
+      ["run", "-A", cliPath, "compat", dist("types-v1"), dist("types-v2-incompatible")],
+      tmpdir(),
+    );
     expect(refused.code, printed(refused)).toBe(1);
     expect(refused.stdout).toContain("encoding version changed from 1 to 2");
   }, 60_000);
@@ -83,7 +91,11 @@ describe("uni-plugin compat on committed components", () => {
     for (const [from, to, reason] of [
       ["vector-flat-v1", "vector-flat-v2-incompatible", /index "vector\.flat" is incompatible: persisted format 1/],
       ["crdt-v1", "crdt-v2-incompatible", /crdt "g-counter" is incompatible/],
-      ["types-v1", "types-v2-incompatible", /logical type "geo\.point" is incompatible: encoding version changed from 1 to 2/],
+      [
+        "types-v1",
+        "types-v2-incompatible",
+        /logical type "geo\.point" is incompatible: encoding version changed from 1 to 2/,
+      ],
     ] as const) {
       const { report } = await dryRun(await bytes(dist(from)), await bytes(dist(to)), { seed: 4 });
       expect(report.ok).toBe(false);
@@ -95,17 +107,29 @@ describe("uni-plugin compat on committed components", () => {
   it("saves the state it used, and replays a reload from a saved state folder", async () => {
     const dir = await mkdtemp(join(tmpdir(), "uni-state-"));
     try {
-      const first = await run(process.execPath, [cliPath, "compat", dist("crdt-v1"), dist("crdt-v2"), "--save-state", dir], repo);
+      const first = await run(
+        process.execPath,
+        [cliPath, "compat", dist("crdt-v1"), dist("crdt-v2"), "--save-state", dir],
+        repo,
+      );
       expect(first.code, printed(first)).toBe(0);
       const saved = JSON.parse(await readFile(join(dir, "state.json"), "utf8"));
       expect(saved.crdts).toHaveLength(8);
-      const again = await run(process.execPath, [cliPath, "compat", dist("crdt-v1"), dist("crdt-v2"), "--state", dir, "--json"], repo);
+      const again = await run(
+        process.execPath,
+        [cliPath, "compat", dist("crdt-v1"), dist("crdt-v2"), "--state", dir, "--json"],
+        repo,
+      );
       expect(again.code, printed(again)).toBe(0);
       const out = JSON.parse(again.stdout);
       expect(out.report.moved.crdtStates).toBe(8);
       expect(out.state).toEqual([`state from ${dir}`]);
       // The incompatible version refuses the same saved state.
-      const refused = await run(process.execPath, [cliPath, "compat", dist("crdt-v1"), dist("crdt-v2-incompatible"), "--state", dir], repo);
+      const refused = await run(
+        process.execPath,
+        [cliPath, "compat", dist("crdt-v1"), dist("crdt-v2-incompatible"), "--state", dir],
+        repo,
+      );
       expect(refused.code, printed(refused)).toBe(1);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -122,7 +146,11 @@ describe("the CLI's view of the ABI", () => {
   });
 
   it("new refuses a surface the language's SDK does not have, listing what it has", async () => {
-    const r = await run(process.execPath, [cliPath, "new", join(tmpdir(), "never"), "--surface", "crdt", "--lang", "rust", "--id", "dev.x.y"], repo);
+    const r = await run(
+      process.execPath,
+      [cliPath, "new", join(tmpdir(), "never"), "--surface", "crdt", "--lang", "rust", "--id", "dev.x.y"],
+      repo,
+    );
     expect(r.code, printed(r)).toBe(1);
     expect(r.stderr).toContain("error: the rust SDK has no crdt template");
     expect(r.stderr).toContain("--surface crdt --lang assemblyscript");

@@ -27,7 +27,10 @@ export interface Run {
 /** Installs the package's publishable files (`npm pack --dry-run` lists them) into a fresh folder. */
 export async function installKit(): Promise<Kit> {
   const root = await mkdtemp(join(tmpdir(), "uni-kit-"));
-  const listing = spawnSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: repo, encoding: "utf8" });
+  const listing = spawnSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+    cwd: repo,
+    encoding: "utf8",
+  });
   if (listing.status !== 0) throw new Error(`npm pack --dry-run failed: ${listing.stderr}`);
   const files: { path: string }[] = JSON.parse(listing.stdout)[0].files;
   const pkg = join(root, "node_modules", "uni-plugin-runtime");

@@ -26,14 +26,27 @@ async function filesOf(dir: string): Promise<string[]> {
 
 async function checkJson(project: string, ...args: string[]) {
   const r = await cli(kit, ["check", "--json", "--seed", "7", ...args], project);
-  return { r, report: JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; ok: boolean; error?: string }[] } };
+  return {
+    r,
+    report: JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; ok: boolean; error?: string }[] },
+  };
 }
 
 describe("rust index template", () => {
   let project: string;
 
   it("scaffolds a standalone project that builds, passes its own tests and check", async () => {
-    const created = await cli(kit, ["new", "nearest", "--surface", "index", "--lang", "rust", "--id", "dev.test.nearest", "--skip-install"]);
+    const created = await cli(kit, [
+      "new",
+      "nearest",
+      "--surface",
+      "index",
+      "--lang",
+      "rust",
+      "--id",
+      "dev.test.nearest",
+      "--skip-install",
+    ]);
     expect(created.code, printed(created)).toBe(0);
     project = join(kit.root, "nearest");
     for (const file of await filesOf(project)) {
@@ -54,7 +67,11 @@ describe("rust index template", () => {
     await edit(join(v2, "src/lib.rs"), "const FORMAT: u32 = 1;", "const FORMAT: u32 = 2;");
     const built = await cli(kit, ["build", "--quiet"], v2);
     expect(built.code, printed(built)).toBe(0);
-    const r = await cli(kit, ["compat", join(project, "build/nearest-1.0.0.wasm"), "build/nearest-2.0.0.wasm", "--json"], v2);
+    const r = await cli(
+      kit,
+      ["compat", join(project, "build/nearest-1.0.0.wasm"), "build/nearest-2.0.0.wasm", "--json"],
+      v2,
+    );
     expect(r.code, printed(r)).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.ok).toBe(true);
@@ -73,7 +90,9 @@ describe("rust index template", () => {
     // And the other way round: v1 cannot read format 2, so the reload is refused before anything changes.
     const back = await cli(kit, ["compat", "build/nearest-2.0.0.wasm", join(project, "build/nearest-1.0.0.wasm")], v2);
     expect(back.code, printed(back)).toBe(1);
-    expect(back.stdout).toMatch(/REFUSED at check-compat: index "nearest" is incompatible: .*persisted format 2 is newer than this version reads/);
+    expect(back.stdout).toMatch(
+      /REFUSED at check-compat: index "nearest" is incompatible: .*persisted format 2 is newer than this version reads/,
+    );
   }, 300_000);
 
   it("check fails, saying so, when persist drops a row", async () => {
@@ -124,7 +143,17 @@ describe("rust cdc template", () => {
   let project: string;
 
   it("scaffolds a project that builds, passes its own tests and check", async () => {
-    const created = await cli(kit, ["new", "feed", "--surface", "cdc", "--lang", "rust", "--id", "dev.test.feed", "--skip-install"]);
+    const created = await cli(kit, [
+      "new",
+      "feed",
+      "--surface",
+      "cdc",
+      "--lang",
+      "rust",
+      "--id",
+      "dev.test.feed",
+      "--skip-install",
+    ]);
     expect(created.code, printed(created)).toBe(0);
     project = join(kit.root, "feed");
     const tested = await run("npm", ["test"], project);

@@ -104,7 +104,8 @@ export async function checkCdcOutput({ fc, a, b, calls, output, emits, seed, num
       let expected = start;
       for (const e of emits) {
         if (e.output !== output) throw new CheckFailure(`an emit names output "${e.output}", not "${output}"`);
-        if (e.lsnEnd <= e.lsnStart) throw new CheckFailure(`an emit covers the empty range [${e.lsnStart}, ${e.lsnEnd})`);
+        if (e.lsnEnd <= e.lsnStart)
+          throw new CheckFailure(`an emit covers the empty range [${e.lsnStart}, ${e.lsnEnd})`);
         if (e.lsnStart > expected) {
           throw new CheckFailure(
             `LSN gap: the sink got [${e.lsnStart}, ${e.lsnEnd}) right after ${expected}, so LSNs ${expected}..${e.lsnStart} never reached it`,

@@ -15,7 +15,10 @@ export function opCandidates(fc) {
     floats: fc.double({ noNaN: true, noDefaultInfinity: true }),
     strings: fc.string({ maxLength: 8 }),
     "[replica, n > 0]": fc.tuple(replica, fc.integer({ min: 1, max: 1000 })),
-    "[replica, n != 0]": fc.tuple(replica, fc.integer({ min: -1000, max: 1000 }).filter((n) => n !== 0)),
+    "[replica, n != 0]": fc.tuple(
+      replica,
+      fc.integer({ min: -1000, max: 1000 }).filter((n) => n !== 0),
+    ),
     "[timestamp, replica, value]": fc.tuple(fc.nat(1000), replica, fc.oneof(fc.integer(), fc.string({ maxLength: 4 }))),
     '["add", element, tag] / ["remove", element, [tag]]': fc.oneof(
       fc.tuple(fc.constant("add"), element, tag),
@@ -36,13 +39,21 @@ function canon(bytes, what) {
   try {
     value = decode(bytes, { useBigInt64: true });
   } catch (err) {
-    throw new CheckFailure(`${what} is not MessagePack: ${err.message}`, "value() must return MessagePack (see wit/crdt.wit)");
+    throw new CheckFailure(
+      `${what} is not MessagePack: ${err.message}`,
+      "value() must return MessagePack (see wit/crdt.wit)",
+    );
   }
   const walk = (v) => {
     if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : `${v}n`;
     if (v instanceof Uint8Array) return `0x${[...v].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
     if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, walk(v[k])]));
+    if (v && typeof v === "object")
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, walk(v[k])]),
+      );
     return v;
   };
   return JSON.stringify(walk(value)) ?? "undefined";
@@ -85,12 +96,18 @@ export async function checkCrdtKind({ fc, a, b, calls, kind, sample, seed, numRu
   const build = (list) => {
     const s = track(calls.run("crdt.empty", () => a.crdt.empty(kind)));
     for (const value of list) calls.attempt("crdt-state.apply", () => s.apply(encodeOp(value)));
-    const value = canon(calls.run("crdt-state.value", () => s.value()), "value()");
+    const value = canon(
+      calls.run("crdt-state.value", () => s.value()),
+      "value()",
+    );
     return { value, bytes: calls.run("crdt-state.persist", () => s.persist()) };
   };
-  const valueOf = (bytes) => {
+  const valueAt = (bytes) => {
     const s = track(calls.run("crdt.from-persisted", () => b.crdt.fromPersisted(kind, bytes)));
-    return canon(calls.run("crdt-state.value", () => s.value()), "value()");
+    return canon(
+      calls.run("crdt-state.value", () => s.value()),
+      "value()",
+    );
   };
   /** x ⊔ y, computed in instance b: the state of x's bytes, merged with y's bytes. */
   const join = (x, y) => {
@@ -106,17 +123,20 @@ export async function checkCrdtKind({ fc, a, b, calls, kind, sample, seed, numRu
     try {
       const built = build(opsA);
       const [A, B, C] = [built.bytes, build(opsB).bytes, build(opsC).bytes];
-      const vA = valueOf(A);
+      const vA = valueAt(A);
       expectSame("persist → from-persisted changes the value", vA, "A reopened", built.value, "A");
       const empty = track(calls.run("crdt.empty", () => b.crdt.empty(kind)));
       calls.run("crdt-state.merge", () => empty.merge(A));
-      const intoEmpty = canon(calls.run("crdt-state.value", () => empty.value()), "value()");
+      const intoEmpty = canon(
+        calls.run("crdt-state.value", () => empty.value()),
+        "value()",
+      );
       expectSame("merging into the empty state changes the value", intoEmpty, "∅⊔A", vA, "A");
-      expectSame("merge is not idempotent", valueOf(join(A, A)), "A⊔A", vA, "A");
+      expectSame("merge is not idempotent", valueAt(join(A, A)), "A⊔A", vA, "A");
       const AB = join(A, B);
-      expectSame("merge is not commutative", valueOf(AB), "A⊔B", valueOf(join(B, A)), "B⊔A");
-      expectSame("merge is not associative", valueOf(join(AB, C)), "(A⊔B)⊔C", valueOf(join(A, join(B, C))), "A⊔(B⊔C)");
-      expectSame("merging a part again changes the value", valueOf(join(AB, A)), "(A⊔B)⊔A", valueOf(AB), "A⊔B");
+      expectSame("merge is not commutative", valueAt(AB), "A⊔B", valueAt(join(B, A)), "B⊔A");
+      expectSame("merge is not associative", valueAt(join(AB, C)), "(A⊔B)⊔C", valueAt(join(A, join(B, C))), "A⊔(B⊔C)");
+      expectSame("merging a part again changes the value", valueAt(join(AB, A)), "(A⊔B)⊔A", valueAt(AB), "A⊔B");
     } finally {
       for (const s of live.splice(0)) {
         try {

@@ -19,7 +19,9 @@ export const describeShape = (columns) =>
 /** Generated source rows: ids unique (an `id` Int64 column numbers the rows), the rest random. */
 export function sourceArbitrary(fc, shape) {
   const columns = Object.entries(shape.source).filter(([name, type]) => !(name === "id" && type === "Int64"));
-  const record = fc.record(Object.fromEntries(columns.map(([name, type]) => [name, valueArbitrary(fc, arrowType(type))])));
+  const record = fc.record(
+    Object.fromEntries(columns.map(([name, type]) => [name, valueArbitrary(fc, arrowType(type))])),
+  );
   return fc
     .array(record, { minLength: 1, maxLength: 40 })
     .map((rows) => rows.map((r, i) => ("id" in shape.source ? { id: BigInt(i * 3 + 1), ...r } : r)));
@@ -59,7 +61,9 @@ export async function checkIndexKind({ fc, a, b, calls, kind, sample, seed, numR
   if (!shape) {
     for (const candidate of INDEX_SHAPES) {
       const [rows] = fc.sample(sourceArbitrary(fc, candidate), { seed, numRuns: 1 });
-      const built = calls.attempt("index.build", () => a.index.build(kind, ipc(makeTable(candidate.source, rows)), "{}"));
+      const built = calls.attempt("index.build", () =>
+        a.index.build(kind, ipc(makeTable(candidate.source, rows)), "{}"),
+      );
       if (built.value) {
         built.value.drop();
         shape = candidate;
@@ -81,7 +85,9 @@ export async function checkIndexKind({ fc, a, b, calls, kind, sample, seed, numR
       const k = Math.min(source.length, 64);
       const handles = [];
       try {
-        const built = calls.run("index.build", () => a.index.build(kind, ipc(makeTable(shape.source, source)), options));
+        const built = calls.run("index.build", () =>
+          a.index.build(kind, ipc(makeTable(shape.source, source)), options),
+        );
         handles.push(built);
         const query = ipc(makeTable(shape.query, queries));
         const before = plainRows(calls.run("index-handle.probe", () => built.probe(query, k)));

@@ -80,13 +80,27 @@ export async function checkLogicalType({ fc, a, calls, name, sample, seed, numRu
       // Keep the values cast-from accepts as valid storage (a type may restrict its storage, e.g. a range).
       const valid = [];
       for (const v of vals) {
-        const got = calls.attempt("logical-type.cast-from", () => lt.castFrom(name, ipc(makeTable({ value: type }, [{ value: v }]))));
+        const got = calls.attempt("logical-type.cast-from", () =>
+          lt.castFrom(name, ipc(makeTable({ value: type }, [{ value: v }]))),
+        );
         if (got.value) valid.push(v);
       }
       if (valid.length === 0) return;
       generated += valid.length;
-      const stored = calls.run("logical-type.cast-from", () => lt.castFrom(name, ipc(makeTable({ value: type }, valid.map((value) => ({ value }))))));
-      roundTrip(stored, (i) => (i === undefined ? "generated storage" : `stored value ${JSON.stringify(plain(valid[i]))}`));
+      const stored = calls.run("logical-type.cast-from", () =>
+        lt.castFrom(
+          name,
+          ipc(
+            makeTable(
+              { value: type },
+              valid.map((value) => ({ value })),
+            ),
+          ),
+        ),
+      );
+      roundTrip(stored, (i) =>
+        i === undefined ? "generated storage" : `stored value ${JSON.stringify(plain(valid[i]))}`,
+      );
     });
     await holds(fc, property, { seed, numRuns, calls });
     if (generated > 0) checked.push(`${generated} generated ${storage} values`);

@@ -12,7 +12,11 @@ function abridged(value, limit = 400) {
   let text;
   try {
     text = JSON.stringify(value, (_k, v) =>
-      typeof v === "bigint" ? `${v}n` : v instanceof Uint8Array ? `0x${[...v].map((b) => b.toString(16).padStart(2, "0")).join("")}` : v,
+      typeof v === "bigint"
+        ? `${v}n`
+        : v instanceof Uint8Array
+          ? `0x${[...v].map((b) => b.toString(16).padStart(2, "0")).join("")}`
+          : v,
     );
   } catch {
     text = String(value);
@@ -40,6 +44,8 @@ export async function holds(fc, property, { seed, numRuns, calls }) {
   if (err instanceof CheckFailure && !details.counterexample) throw err;
   const reason = err instanceof Error ? err.message : String(err ?? "the property failed");
   const shrunk = details.numShrinks > 0 ? ` (shrunk ${details.numShrinks} times)` : "";
-  const example = details.counterexample ? `; smallest failing input${shrunk}: ${abridged(details.counterexample)}` : "";
+  const example = details.counterexample
+    ? `; smallest failing input${shrunk}: ${abridged(details.counterexample)}`
+    : "";
   throw new CheckFailure(`${reason}${example}; reproduce with --seed ${details.seed}`, err?.hint);
 }
