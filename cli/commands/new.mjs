@@ -41,6 +41,14 @@ export const options = {
 
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
+/** Where each template's logic lives, for the "next" hint. */
+const MAIN_SOURCE = {
+  "rust-index": "src/lib.rs",
+  "rust-cdc": "src/lib.rs",
+  "assemblyscript-crdt": "assembly/max-register.ts",
+  "assemblyscript-logical-type": "assembly/color.ts",
+};
+
 /** Template file name → project file name: `dot-x` → `.x`, a trailing `.tmpl` dropped. */
 function targetName(name) {
   return name.replace(/^dot-/, ".").replace(/\.tmpl$/, "");
@@ -149,9 +157,7 @@ export async function run({ positionals, values }, io) {
   io.out(`created ${shown(root)}: ${surface} plugin ${id} in ${lang}, providing "${key}" (SDK copied into sdk/)`);
   if (!values["skip-install"]) await npmInstall(root, io);
   const cd = shown(root);
-  io.out(
-    `next: cd ${cd} && npm run dev     (then edit ${lang === "rust" ? "src/lib.rs" : "assembly/index.ts"} and save)`,
-  );
+  io.out(`next: cd ${cd} && npm run dev     (then edit ${MAIN_SOURCE[`${lang}-${surface}`]} and save)`);
   io.out(`      npm test · npm run check · npx uni-plugin compat <old.wasm> <new.wasm>`);
   return 0;
 }
