@@ -176,6 +176,21 @@ describe("assemblyscript crdt template", () => {
     host.dispose();
   }, 300_000);
 
+  it("check stops a call that never returns and names it", async () => {
+    const looping = await variant(project, "maxreg-loops");
+    await edit(
+      join(looping, "assembly/max-register.ts"),
+      "    this.raise(v.asI64);\n    return null;",
+      "    let spins: i64 = 0;\n    while (v.asI64 < 0) spins++;\n    this.raise(v.asI64 + spins);\n    return null;",
+    );
+    expect((await cli(kit, ["build"], looping)).code).toBe(0);
+    const r = await cli(kit, ["check", "--budget-ms", "100"], looping);
+    expect(r.code, printed(r)).toBe(1);
+    expect(r.stdout).toMatch(
+      /FAIL {2}time budget: crdt-state\.apply did not return within 2000 ms \(stopped after \d+ ms\)/,
+    );
+  }, 300_000);
+
   it("build names the missing re-export, and the wrong world, with the line that fixes it", async () => {
     const noExports = await variant(project, "maxreg-no-exports");
     await edit(join(noExports, "assembly/index.ts"), 'export * from "../sdk/crdt-exports";', "");

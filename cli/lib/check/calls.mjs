@@ -25,9 +25,11 @@ export class Calls {
    * @param {number} budgetMs every call must return within this
    * @param {{ level: string, message: string }[]} logs the plugin's host-log lines (shared with the instances)
    */
-  constructor(budgetMs, logs) {
+  constructor(budgetMs, logs, watch) {
     this.budgetMs = budgetMs;
     this.logs = logs;
+    /** Where a watchdog on another thread sees the call in progress (see guard.mjs), if one watches. */
+    this.watch = watch;
     this.count = 0;
     /** @type {{ call: string, ms: number } | null} */
     this.slowest = null;
@@ -47,6 +49,7 @@ export class Calls {
    */
   run(call, fn) {
     const t0 = performance.now();
+    this.watch?.enter(call);
     try {
       return fn();
     } catch (err) {
@@ -54,6 +57,7 @@ export class Calls {
       if (failure.trapped && !this.firstTrap) this.firstTrap = failure;
       throw failure;
     } finally {
+      this.watch?.leave();
       const ms = performance.now() - t0;
       this.count++;
       if (!this.slowest || ms > this.slowest.ms) this.slowest = { call, ms };

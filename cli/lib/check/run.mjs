@@ -83,7 +83,7 @@ const SUITES = [
 
 /**
  * @param {Uint8Array} bytes the component
- * @param {{ samples?: object, budgetMs?: number, seed?: number, runs?: number, onResult?: (r: CheckResult) => void }} [options]
+ * @param {{ samples?: object, budgetMs?: number, seed?: number, runs?: number, onResult?: (r: CheckResult) => void, watch?: import("./guard.mjs").CallWatch }} [options]
  * @returns {Promise<CheckReport>}
  */
 export async function runCheck(bytes, options = {}) {
@@ -92,7 +92,7 @@ export async function runCheck(bytes, options = {}) {
   const budgetMs = options.budgetMs ?? DEFAULT_BUDGET_MS;
   const samples = options.samples ?? {};
   const logs = [];
-  const calls = new Calls(budgetMs, logs);
+  const calls = new Calls(budgetMs, logs, options.watch);
   const report = { ok: true, plugin: {}, checks: [], calls: { count: 0, budgetMs, slowest: null }, seed };
   const record = (result) => {
     report.checks.push(result);
