@@ -122,7 +122,7 @@ export async function checkCdcOutput({ fc, a, b, calls, output, emits, seed, num
       }
       if (expected !== lsn) {
         throw new CheckFailure(
-          `LSN gap: batches up to ${lsn} were delivered, but after shutdown the sink has LSNs only up to ${expected}`,
+          `LSN gap: LSNs ${expected}..${lsn} were delivered but never reached the sink, not even at shutdown`,
           "shutdown must flush everything it buffered",
         );
       }
