@@ -139,7 +139,13 @@ export async function run({ positionals, values }, io) {
   if (!KEY.test(key))
     throw new CliError(`--name ${JSON.stringify(key)} is not a valid key ([A-Za-z0-9._-], no leading punctuation)`);
   // The id is checked by the manifest parser itself, so `new` accepts exactly what a host accepts.
-  checkManifest(JSON.stringify({ id, version: "1.0.0", abi: "^1.0", provides: {} }), "--id");
+  try {
+    checkManifest(JSON.stringify({ id, version: "1.0.0", abi: "^1.0", provides: {} }), "--id");
+  } catch (err) {
+    throw new CliError(err.message, {
+      hint: "an id is two or more dot-separated labels of a-z, 0-9 and '-', e.g. dev.example.my-plugin",
+    });
+  }
   const crate = /^[a-z]/.test(id) ? id.replaceAll(".", "-") : `plugin-${id.replaceAll(".", "-")}`;
   const fields = {
     ID: id,
