@@ -12,6 +12,8 @@ import { runCheck } from "../../cli/lib/check/run.mjs";
 import { SURFACE_FUNCTIONS as CLI_FUNCTIONS } from "../../cli/lib/worlds.mjs";
 // @ts-expect-error: the CLI is plain ESM without type declarations
 import { dryRun } from "../../cli/commands/compat.mjs";
+// @ts-expect-error: the CLI is plain ESM without type declarations
+import { cacheDir, sharedTargetDir } from "../../cli/lib/rust-build.mjs";
 import { printed, repo, run } from "./kit.ts";
 
 const dist = (name: string) => join(repo, "plugins-wasm/dist", `${name}.wasm`);
@@ -143,6 +145,13 @@ describe("the CLI's view of the ABI", () => {
       expect([...CLI_FUNCTIONS[surface]].sort(), surface).toEqual(Object.keys(functions).sort());
     }
     expect(Object.keys(CLI_FUNCTIONS).sort()).toEqual(Object.keys(SURFACE_FUNCTIONS).sort());
+  });
+
+  it("shares one cargo target folder under the user's cache unless told otherwise", () => {
+    expect(sharedTargetDir({ HOME: "/h" })).toMatch(/\/\.cache\/uni-plugin\/cargo-target$/);
+    expect(sharedTargetDir({ XDG_CACHE_HOME: "/xdg" })).toBe("/xdg/uni-plugin/cargo-target");
+    expect(cacheDir({ XDG_CACHE_HOME: "/xdg", UNI_PLUGIN_CACHE_DIR: "/mine" })).toBe("/mine");
+    expect(sharedTargetDir({ XDG_CACHE_HOME: "/xdg", CARGO_TARGET_DIR: "/t" })).toBe("/t");
   });
 
   it("new refuses a surface the language's SDK does not have, listing what it has", async () => {

@@ -58,10 +58,18 @@ export async function installKit(): Promise<Kit> {
   };
 }
 
+/**
+ * The environment the CLI runs in here. Rust builds share the samples' cargo target folder: `npm test` builds
+ * the samples first (check:plugins), so std (the slow part, rebuilt from source) is already there and the
+ * templates reuse it (std's build does not depend on the workspace). A user's builds share
+ * ~/.cache/uni-plugin/cargo-target the same way.
+ */
+const env = { ...process.env, NO_COLOR: "1", CARGO_TARGET_DIR: join(repo, "plugins-wasm/rust/target") };
+
 /** Runs a command to completion, capturing its output. */
 export function run(command: string, args: string[], cwd: string, timeoutMs = 240_000): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, NO_COLOR: "1" } });
+    const child = spawn(command, args, { cwd, env });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b) => out.push(b));
@@ -108,7 +116,7 @@ export interface Running {
 }
 
 export function start(kit: Kit, args: string[], cwd: string): Running {
-  const child = spawn(process.execPath, [kit.cli, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });
+  const child = spawn(process.execPath, [kit.cli, ...args], { cwd, env });
   let out = "";
   const waiters = new Set<() => void>();
   const onData = (b: Buffer) => {

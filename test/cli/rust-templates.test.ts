@@ -1,8 +1,8 @@
 // The Rust templates end to end, as an author uses them: scaffold outside this repository, `npm test` (build +
 // the template's own tests), `uni-plugin check`, an edit to v2, `uni-plugin compat` v1 → v2; and `check` /
 // `build` failing clearly on deliberately broken variants. Node only: spawns npm, cargo and the CLI.
-// Needs Debian's rustc-web (apt-get install rustc-web cargo-web rust-web-src lld); the first run builds std
-// into the shared cargo cache (~/.cache/uni-plugin/cargo-target), later runs reuse it.
+// Needs Debian's rustc-web (apt-get install rustc-web cargo-web rust-web-src lld). The builds share the samples'
+// cargo target folder (see kit.ts), so std is not rebuilt when check:plugins ran first.
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
