@@ -1,5 +1,5 @@
 // The AssemblyScript max-register sample (plugins-wasm/dist/max-register-v1.wasm, source in
-// plugins-wasm/assemblyscript/max-register/) against the real component: its manifest is manifest.json, values
+// plugins-wasm/assemblyscript/max-register/) against the real component: its manifest is max-register-v1.manifest.json, values
 // against an independent model, the CRDT laws, its persisted format, and bad input that is an fn-error, never a
 // trap. Last, the real PluginHost loads it next to dev.uni.crdt (a new id and a new kind: no collision).
 import { readFileSync } from "node:fs";
@@ -22,7 +22,7 @@ const KIND = "max-register";
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
 const manifestJson = JSON.parse(
-  readFileSync(new URL("../../plugins-wasm/assemblyscript/max-register/manifest.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../../plugins-wasm/assemblyscript/max-register/max-register-v1.manifest.json", import.meta.url), "utf8"),
 );
 
 let plugin: CrdtPlugin;
@@ -66,7 +66,7 @@ function maxOf(ws: bigint[]): bigint | null {
 }
 
 describe("max-register component: surface", () => {
-  it("provides exactly the max-register kind, and its manifest is manifest.json", () => {
+  it("provides exactly the max-register kind, and its manifest is max-register-v1.manifest.json", () => {
     expect(plugin.crdt.kinds()).to.deep.equal([KIND]);
     expect(JSON.parse(plugin.manifest())).to.deep.equal(manifestJson);
     expect(manifestJson.id).to.equal("dev.uni.max-register");
