@@ -114,9 +114,11 @@ export function manifestProblems({ module, manifest, implemented }) {
 
 /**
  * A trap message with the plugin's last `abort: …` log line: the SDK's abort handler logs the message of an
- * AssemblyScript throw just before it traps, so the author sees why, not just `unreachable`.
+ * AssemblyScript throw just before it traps, so the author sees why, not just `unreachable`. The host's
+ * TrapError already carries it (src/component/guest.ts); this covers a message from anywhere else.
  */
 export function withAbort(message, logs) {
+  if (message.includes("; the plugin said: ")) return message;
   const abort = [...logs].reverse().find((l) => l.level === "error" && l.message.startsWith("abort: "));
   return abort ? `${message}; the plugin said: ${abort.message.slice("abort: ".length)}` : message;
 }

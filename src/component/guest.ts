@@ -37,6 +37,8 @@ export class Guest {
   live = true;
   /** True while a host import (log, emit) runs: the guest is mid-call, so re-entry is refused. */
   inImport = false;
+  /** What the guest's abort handler logged just before trapping (see `makeLog`), for the trap's message. */
+  abortMessage = "";
   /** Why the instance is poisoned, for the message of every later refusal. */
   poisonReason = "";
   private buffer: ArrayBuffer;
@@ -109,7 +111,11 @@ export class Guest {
    * instance: its memory may be half-written, so nothing may enter it again.
    */
   trap(err: unknown, what: string): TrapError {
-    const original = err instanceof Error ? err.message : typeof err === "string" ? err : safeJson(err);
+    let original = err instanceof Error ? err.message : typeof err === "string" ? err : safeJson(err);
+    if (this.abortMessage) {
+      original += `; the plugin said: ${this.abortMessage}`;
+      this.abortMessage = "";
+    }
     // Say how full memory is: a guest allocator that hits the host ceiling usually traps, not errors.
     const pages = this.memory.buffer.byteLength / 65536;
     const message = `plugin ${this.pluginId} trapped in ${what}: ${original} (linear memory ${pages} pages, host ceiling ${this.memoryPagesCeiling} pages)`;

@@ -245,6 +245,12 @@ function makeLog(
     // Checked before anything else, sink or not: a bad pointer is a broken guest either way.
     const at = g.range(ptr, len, "host-log.log message");
     const size = len >>> 0;
+    // The AssemblyScript SDK's abort handler logs `abort: <message>` at error level right before it traps:
+    // remember it, so the TrapError says what the plugin said (read whether or not anyone listens to logs).
+    if (level === 4 && size >= 7) {
+      const head = lenient.decode(g.bytes().subarray(at, at + Math.min(size, 2048)));
+      if (head.startsWith("abort: ")) g.abortMessage = head.slice(7);
+    }
     if (!sink) return;
     const kept = limiter.admit(size);
     if (kept < 0) return; // over the rate cap: dropped and counted, nothing decoded
