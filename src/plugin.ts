@@ -40,6 +40,10 @@ export interface PluginVersion {
   readonly capabilities: ReadonlySet<Capability>;
   /** Where `cdc-sink.emit` calls of this instance are routed (set by the CDC resource around each stream call). */
   readonly sinkRoute: SinkRoute;
+  /** The component's bytes (a durable host stores them, to restore this version after a restart). */
+  readonly bytes: Uint8Array;
+  /** The grants asked for at load or reload, when narrower than the host's (restored with the version). */
+  readonly asked?: readonly Capability[];
 }
 
 /** The CDC resource currently calling into the instance, to which `emit`s belong. */
@@ -49,6 +53,8 @@ export interface SinkRoute {
 
 export interface VetOptions {
   grants: ReadonlySet<Capability>;
+  /** The grants the caller asked for, when it narrowed the host's (kept on the version). */
+  asked?: readonly Capability[];
   memoryPagesCeiling: number;
   logLimits?: LogLimits;
   log: (pluginId: string, level: LogLevel, message: string) => void;
@@ -142,7 +148,16 @@ export async function vetPlugin(bytes: Uint8Array, options: VetOptions): Promise
     }
 
     const handle: PluginHandle = Object.freeze({ id: manifest.id, version: manifest.version, generation: 0 });
-    return { handle, manifest, module, instance, capabilities, sinkRoute };
+    return {
+      handle,
+      manifest,
+      module,
+      instance,
+      capabilities,
+      sinkRoute,
+      bytes,
+      ...(options.asked ? { asked: [...options.asked] } : {}),
+    };
   } catch (err) {
     instance.dispose();
     throw err;

@@ -29,6 +29,8 @@ import {
 } from "./cdc-state.ts";
 import { LiveResource, type PluginEntry } from "./entry.ts";
 import type { ArrowInput } from "../arrow.ts";
+import type { CdcLog } from "../durable/logs.ts";
+import type { Mutation } from "../store/types.ts";
 import type { HandoffContext, HandoffOutcome } from "./handoff.ts";
 
 export type { CdcEmit, CdcOrigin, CdcPosition, CdcStreamState, CdcLogEntry } from "./cdc-state.ts";
@@ -80,6 +82,8 @@ export class LiveCdc extends LiveResource<CdcPending> {
   readonly survivesTrap = true;
   /** @internal */
   binding: Binding;
+  /** @internal its head and log in the host's store (durable hosts only). */
+  log: CdcLog | undefined;
   readonly #checkpointEvery: number;
   readonly #room: Room;
   #s: CdcStreamState;
@@ -197,7 +201,11 @@ export class LiveCdc extends LiveResource<CdcPending> {
     let turn: Turn | null = null;
     for (;;) {
       const outcome = await this.call(() => this.#tryAppend(batch, turn));
-      if ("appended" in outcome) return outcome.appended;
+      if ("appended" in outcome) {
+        // A durable host: the batch's log entry is durable before the publish resolves (journal durability).
+        await outcome.durable;
+        return outcome.appended;
+      }
       turn = outcome.turn;
       await outcome.ready;
     }
@@ -207,22 +215,26 @@ export class LiveCdc extends LiveResource<CdcPending> {
    * Asks the output for its checkpoint and returns the stream's confirmed position: the exclusive LSN bound below
    * which the output has checkpointed and every sink acknowledged. The log is trimmed to it.
    */
-  checkpoint(): Promise<bigint> {
-    return this.call(() => {
+  async checkpoint(): Promise<bigint> {
+    const lsn = await this.call(() => {
       this.#checkpointNow();
       return this.#s.confirmed.lsn;
     });
+    await this.log?.advanced(); // a durable host: the position reported is the one a restart resumes from
+    return lsn;
   }
 
   /**
    * Like {@link checkpoint}, with the source position and commit time of the last batch below it: the highest
    * source position safe to confirm upstream (e.g. a replication slot's flush position).
    */
-  checkpointPosition(): Promise<CdcPosition> {
-    return this.call(() => {
+  async checkpointPosition(): Promise<CdcPosition> {
+    const position = await this.call(() => {
       this.#checkpointNow();
       return { ...this.#s.confirmed };
     });
+    await this.log?.advanced();
+    return position;
   }
 
   /**
@@ -249,7 +261,9 @@ export class LiveCdc extends LiveResource<CdcPending> {
   #tryAppend(
     batch: CheckedBatch,
     turn: Turn | null,
-  ): { appended: { lsnStart: bigint; lsnEnd: bigint } } | { turn: Turn; ready: Promise<void> } {
+  ):
+    | { appended: { lsnStart: bigint; lsnEnd: bigint }; durable: Promise<void> | undefined }
+    | { turn: Turn; ready: Promise<void> } {
     const room = this.#room;
     const bytes = batch.mutations.byteLength;
     if (room.ahead(turn) || !room.fits(bytes, this.#retained())) {
@@ -263,7 +277,22 @@ export class LiveCdc extends LiveResource<CdcPending> {
       }
     }
     room.admitted(turn);
-    return { appended: this.#append(batch) };
+    const before = this.#s.nextLsn;
+    // The store logs what the host's log keeps: a batch the output refused outright left it; one that halted
+    // the stream stayed (and is redelivered on resume), so it is written even though this publish rejects.
+    const logged = () => {
+      if (this.#s.nextLsn === before) return undefined;
+      const entry = this.#s.log[this.#s.log.length - 1] as CdcLogEntry;
+      return this.log?.published({ ...entry, mutations: batch.mutations });
+    };
+    let appended: { lsnStart: bigint; lsnEnd: bigint };
+    try {
+      appended = this.#append(batch);
+    } catch (err) {
+      logged()?.catch(() => {});
+      throw err;
+    }
+    return { appended, durable: logged() };
   }
 
   #retained(): Retained {
@@ -363,6 +392,7 @@ export class LiveCdc extends LiveResource<CdcPending> {
     this.#bytes -= freedBytes;
     this.#confirm();
     this.#room.freed();
+    void this.log?.advanced()?.catch(() => {}); // failures are the log's background errors
   }
 
   /** Drops the batches the output has checkpointed and every sink acknowledged from the log. */
@@ -383,6 +413,7 @@ export class LiveCdc extends LiveResource<CdcPending> {
     s.log.splice(0, drop);
     const source = lastSource ?? s.confirmed.source;
     s.confirmed = { lsn: last.lsnEnd, ...(source === undefined ? {} : { source }), commitMicros: last.commitMicros };
+    void this.log?.advanced()?.catch(() => {});
   }
 
   // the sink the output calls -------------------------------------------------
@@ -641,13 +672,20 @@ export class LiveCdc extends LiveResource<CdcPending> {
   }
 
   /** @internal */
+  /** @internal A dropped output's stream goes from the store with the version switch; a kept one changes nothing. */
+  async durable(_ctx: HandoffContext, pending: CdcPending | undefined): Promise<readonly Mutation[]> {
+    return this.log && pending && "drop" in pending ? [await this.log.removal()] : [];
+  }
+
   commit(pending: CdcPending | undefined): HandoffOutcome {
     if (!pending) return "none";
     if ("drop" in pending) {
       this.dropNow();
+      void this.log?.sweep().catch(() => {}); // its record went in the reload's commit; its log entries follow
       return "dropped";
     }
     pending.retiring = this.commitHandoff(pending.handoff);
+    this.log?.committed(this.entry.current.manifest.id, this.entry.current.manifest.version);
     return "moved";
   }
 
@@ -659,6 +697,22 @@ export class LiveCdc extends LiveResource<CdcPending> {
   /** @internal */
   retire(pending: CdcPending | undefined): void {
     if (pending && "retiring" in pending && pending.retiring) this.retireBinding(pending.retiring);
+  }
+
+  /** @internal after a drop: its head and log go from the host's store. */
+  protected override forget(): Promise<void> | undefined {
+    return this.log?.gone();
+  }
+
+  /** @internal The positions a durable host writes (see CdcLog). */
+  positions(): { nextLsn: bigint; acknowledged: bigint; checkpointed: bigint; confirmed: CdcPosition } {
+    const s = this.#s;
+    return {
+      nextLsn: s.nextLsn,
+      acknowledged: s.acknowledged,
+      checkpointed: s.checkpointed,
+      confirmed: { ...s.confirmed },
+    };
   }
 
   protected release(): void {

@@ -38,12 +38,21 @@ export class LogicalType {
   readonly #samples: Set<string>;
   readonly #maxLiteralBytes: number;
 
-  /** @internal created by PluginHost.logicalType */
-  constructor(name: string, entry: () => PluginEntry, samples: Set<string>, maxLiteralBytes: number) {
+  readonly #sampled: () => void;
+
+  /** @internal created by PluginHost.logicalType; `sampled` is told when new samples were kept. */
+  constructor(
+    name: string,
+    entry: () => PluginEntry,
+    samples: Set<string>,
+    maxLiteralBytes: number,
+    sampled: () => void = () => {},
+  ) {
     this.name = name;
     this.#entry = entry;
     this.#samples = samples;
     this.#maxLiteralBytes = maxLiteralBytes;
+    this.#sampled = sampled;
   }
 
   #client() {
@@ -98,9 +107,11 @@ export class LogicalType {
     });
     const ipc = utf8Column(literals);
     const out = await this.#call(() => this.#client().fromLiteral(this.name, ipc));
+    const before = this.#samples.size;
     for (const lit of literals) {
       if (lit !== null && this.#samples.size < SAMPLE_LIMIT) this.#samples.add(lit);
     }
+    if (this.#samples.size !== before) this.#sampled();
     return fromIPC(out);
   }
 
