@@ -54,11 +54,20 @@ abstract class ResourceLog {
     };
   }
 
-  /** Runs `fn` after every earlier write of this resource; journal mode returns its promise, snapshot mode none. */
-  protected chained(fn: () => Promise<unknown>): Promise<void> | undefined {
+  /** Runs `fn` after every earlier write of this resource; resolves when it has. */
+  protected chain(fn: () => Promise<unknown>): Promise<void> {
     const next = this.#chain.then(fn);
     this.#chain = next.catch(() => {});
-    if (this.journaled) return next.then(() => undefined);
+    return next.then(() => undefined);
+  }
+
+  /**
+   * {@link chain} for a write a caller waits on in journal durability; in snapshot durability the caller does not
+   * wait (the write still happens, in order; a failure is kept as a background error).
+   */
+  protected chained(fn: () => Promise<unknown>): Promise<void> | undefined {
+    const next = this.chain(fn);
+    if (this.journaled) return next;
     next.catch((err) => this.d.background(err));
     return undefined;
   }
@@ -157,7 +166,7 @@ export class CrdtLog extends ResourceLog {
         if (!this.#dirty || this.dropped) return;
         this.#dirty = false;
         const bytes = await this.#persist();
-        await this.chained(() => this.#writeSnapshot(bytes, this.#epoch));
+        await this.chain(() => this.#writeSnapshot(bytes, this.#epoch));
       });
     }
   }
@@ -259,8 +268,13 @@ export class CrdtLog extends ResourceLog {
   }
 
   protected override leftovers(): Key[] {
-    this.#untick?.();
     return [this.d.keys.journals(this.name)];
+  }
+
+  /** Dropped: the snapshot timer forgets it too. */
+  override recordRemoval(): Mutation {
+    this.#untick?.();
+    return super.recordRemoval();
   }
 }
 

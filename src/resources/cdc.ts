@@ -277,13 +277,18 @@ export class LiveCdc extends LiveResource<CdcPending> {
       }
     }
     room.admitted(turn);
-    const before = this.#s.nextLsn;
+    const lsnStart = this.#s.nextLsn;
     // The store logs what the host's log keeps: a batch the output refused outright left it; one that halted
     // the stream stayed (and is redelivered on resume), so it is written even though this publish rejects.
     const logged = () => {
-      if (this.#s.nextLsn === before) return undefined;
-      const entry = this.#s.log[this.#s.log.length - 1] as CdcLogEntry;
-      return this.log?.published({ ...entry, mutations: batch.mutations });
+      if (this.#s.nextLsn === lsnStart) return undefined;
+      return this.log?.published({
+        lsnStart,
+        lsnEnd: this.#s.nextLsn,
+        commitMicros: batch.commitMicros,
+        ...(batch.source === undefined ? {} : { source: batch.source }),
+        mutations: batch.mutations,
+      });
     };
     let appended: { lsnStart: bigint; lsnEnd: bigint };
     try {

@@ -22,7 +22,10 @@ const KIND = "max-register";
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
 const manifestJson = JSON.parse(
-  readFileSync(new URL("../../plugins-wasm/assemblyscript/max-register/max-register-v1.manifest.json", import.meta.url), "utf8"),
+  readFileSync(
+    new URL("../../plugins-wasm/assemblyscript/max-register/max-register-v1.manifest.json", import.meta.url),
+    "utf8",
+  ),
 );
 
 let plugin: CrdtPlugin;
