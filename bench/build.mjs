@@ -41,8 +41,9 @@ export async function bundle(entry, platform, root = repoRoot) {
   await build({
     input: join(root, entry),
     platform,
-    // Node: keep packages external (jco, Extism and node: builtins load from node_modules at run time).
-    external: platform === "node" ? (id) => /^(node:|@bytecodealliance\/|@extism\/)/.test(id) : undefined,
+    // Node: keep packages external (jco, Extism, hnswlib-wasm and node: builtins load from node_modules at run time).
+    external:
+      platform === "node" ? (id) => /^(node:|@bytecodealliance\/|@extism\/|hnswlib-wasm(\/|$))/.test(id) : undefined,
     logLevel: "warn",
     output: { file, format: "esm", sourcemap: true, codeSplitting: false },
   });

@@ -49,12 +49,20 @@ export async function runSuite(env: BenchEnv, only?: readonly string[]): Promise
     skipped: [],
   };
   const failures: SuiteOutcome["failures"] = [];
+  const start = env.loadAverage?.();
+  const suiteEnv: BenchEnv = {
+    ...env,
+    skip: (id, reason) => {
+      results.skipped.push({ id, reason });
+      env.log(`  skipped ${id}: ${reason}`);
+    },
+  };
   for (const [id, run] of BENCHMARKS) {
     if (only?.length && !only.includes(id)) continue;
     const s0 = performance.now();
     env.log(`${id} ...`);
     try {
-      const figures = await run(env);
+      const figures = await run(suiteEnv);
       results.figures.push(...figures);
       for (const f of figures) env.log(`  ${describe(f)}`);
     } catch (err) {
@@ -70,6 +78,7 @@ export async function runSuite(env: BenchEnv, only?: readonly string[]): Promise
     env.log(`  (${((performance.now() - s0) / 1000).toFixed(1)} s)`);
   }
   results.durationMs = performance.now() - t0;
+  results.load = { start, end: env.loadAverage?.() };
   return { results, failures };
 }
 
