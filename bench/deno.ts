@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { withoutIdbfsNoise } from "./core/quiet.ts";
 import { runSuite } from "./core/suite.ts";
 import type { BenchEnv, ComponentName, FixtureName, HnswlibModule } from "./core/types.ts";
 
@@ -28,9 +29,6 @@ const smoke = Deno.args.includes("--smoke");
 const only = Deno.args.filter((a) => !a.startsWith("--"));
 
 async function cpuModel(): Promise<string> {
-  console.log(
-    "  (hnswlib-wasm: its IndexedDB file system cannot start outside a browser; the error it prints is expected)",
-  );
   try {
     const info = await Deno.readTextFile("/proc/cpuinfo");
     return /model name\s*:\s*(.+)/.exec(info)?.[1]?.trim() ?? "unknown";
@@ -86,7 +84,8 @@ const env: BenchEnv = {
 /**
  * hnswlib-wasm 0.8.2 is built for browsers only: it loads once `window` exists (removed again after).
  * Its package has no entry Deno's resolver reads, so the file is imported by path. Its IndexedDB file
- * system cannot start here and says so on stderr; the in-memory indexes the bench uses are unaffected.
+ * system cannot start here (./core/quiet.ts keeps that noise off the console); the in-memory indexes
+ * the bench uses are unaffected.
  */
 async function loadHnswlib(): Promise<HnswlibModule> {
   const g = globalThis as { window?: unknown };
@@ -95,7 +94,7 @@ async function loadHnswlib(): Promise<HnswlibModule> {
   try {
     const url = new URL("node_modules/hnswlib-wasm/dist/hnswlib.js", root).href;
     const { loadHnswlib: load } = (await import(url)) as { loadHnswlib: () => Promise<HnswlibModule> };
-    return await load();
+    return await withoutIdbfsNoise(load, (line) => console.log(line));
   } finally {
     if (!had) delete g.window;
   }

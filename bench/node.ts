@@ -11,6 +11,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, release, totalmem, type } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { withoutIdbfsNoise } from "./core/quiet.ts";
 import { runSuite } from "./core/suite.ts";
 import type { BenchEnv, ComponentName, FixtureName, HnswlibModule, StallProbe } from "./core/types.ts";
 import { extismPeer, jcoPeer } from "./node-peers.ts";
@@ -81,22 +82,19 @@ function eventLoopDelay(): StallProbe {
 
 /**
  * hnswlib-wasm 0.8.2 is built for browsers only: it loads in Node once `window` exists. The shim is
- * removed again after loading. Its IndexedDB file system cannot start here and says so on stderr
- * ("IDBFS used, but indexedDB not supported"); the in-memory indexes the bench uses are not affected
- * (every answer is checked against plain JS).
+ * removed again after loading. Its IndexedDB file system cannot start here (./core/quiet.ts keeps
+ * that noise off the console); the in-memory indexes the bench uses are not affected (every answer is
+ * checked against plain JS).
  */
 async function loadHnswlib(): Promise<HnswlibModule> {
   const g = globalThis as { window?: unknown };
   const had = "window" in g;
   g.window ??= globalThis;
-  console.log(
-    "  (hnswlib-wasm: its IndexedDB file system cannot start outside a browser; the error it prints is expected)",
-  );
   try {
     const { loadHnswlib: load } = (await import("hnswlib-wasm/dist/hnswlib.js")) as {
       loadHnswlib: () => Promise<HnswlibModule>;
     };
-    return await load();
+    return await withoutIdbfsNoise(load, (line) => console.log(line));
   } finally {
     if (!had) delete g.window;
   }

@@ -32,6 +32,11 @@ import { now, quantile, summarize, yieldToMacrotasks } from "./stats.ts";
 import type { BenchEnv, Figure } from "./types.ts";
 
 const GROUP = "3. latency during reloads (open loop)";
+/**
+ * Node's monitorEventLoopDelay only records from its second sample: a stall that starts right after
+ * `enable()` goes unseen (measured). Each window starts this long after its probe.
+ */
+const STALL_WARMUP_MS = 5;
 
 export interface ReloadScenario {
   /** Figure id part, e.g. `demo100k`. */
@@ -165,6 +170,7 @@ export async function runScenario(env: BenchEnv, v1: Uint8Array, v2: Uint8Array,
         const stall = stallProbeOf(env);
         stallHow = stall.how;
         stall.start();
+        await sleep(STALL_WARMUP_MS);
         let loop = openLoop(s.ratePerSec, probe);
         await sleep(s.steadyMs);
         let res = await loop.stop();
@@ -174,6 +180,7 @@ export async function runScenario(env: BenchEnv, v1: Uint8Array, v2: Uint8Array,
         issued += res.issued;
 
         stall.start();
+        await sleep(STALL_WARMUP_MS);
         loop = openLoop(s.ratePerSec, probe);
         for (let i = 0; i < s.reloadsPerBurst; i++) {
           const report = await reloadTo();

@@ -106,7 +106,8 @@ export interface Figure {
   baseline?: { name: string; unit: string; value: Summary };
   /** value ÷ baseline per round, summarised (or another derived ratio). */
   ratio?: Summary;
-  goal?: Goal & { met: boolean; text: string };
+  /** The verdict is the median's; `roundsMet` of `rounds` single rounds met the goal (how firm it is). */
+  goal?: Goal & { met: boolean; text: string; roundsMet: number; rounds: number };
   notes?: string;
 }
 
