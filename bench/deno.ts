@@ -78,6 +78,13 @@ const env: BenchEnv = {
   gc: () => gc?.(),
   hnswlib: loadHnswlib,
   loadAverage: () => tryOr(() => Deno.loadavg()[0] as number, Number.NaN),
+  notHere: [
+    {
+      id: "call-overhead.peers",
+      reason:
+        "jco glue and Extism are set up from Node (jco's transpiler writes the glue to disk; the SDK loads from node_modules): Node only",
+    },
+  ],
   log: (line) => console.log(line),
 };
 

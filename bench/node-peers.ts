@@ -30,6 +30,30 @@ interface JcoIndex {
  */
 const DEBUG_GUARD = "if (!globalThis?.process?.env?.JCO_DEBUG) { return; }";
 
+const transpiles = new Map<string, Promise<Record<string, Uint8Array> | [string, Uint8Array][]>>();
+
+/** jco's transpile of one component, once per process (both glue variants start from the same output). */
+function transpiled(componentPath: string) {
+  let files = transpiles.get(componentPath);
+  if (!files) {
+    files = (async () => {
+      // preview2-shim >= 0.25 starts with no preopens; jco's own tooling needs one before it loads.
+      const { _setPreopens } = await import("@bytecodealliance/preview2-shim/filesystem");
+      (_setPreopens as (preopens: Record<string, string>) => void)({ "/": "/" });
+      const { transpile } = await import("@bytecodealliance/jco");
+      const bytes = await readFile(componentPath);
+      // jco 1.35's runtime takes `{ tag: "async" }` here (its typings say the bare string).
+      const options = { name: "vf", instantiation: { tag: "async" }, noTypescript: true, quiet: true };
+      const out = (await transpile(bytes, options as unknown as Parameters<typeof transpile>[1])) as {
+        files: Record<string, Uint8Array> | [string, Uint8Array][];
+      };
+      return out.files;
+    })();
+    transpiles.set(componentPath, files);
+  }
+  return files;
+}
+
 export function jcoPeer(componentPath: string, options: { debugLogger: boolean }): PeerCall {
   const logger = options.debugLogger;
   return {
@@ -39,16 +63,7 @@ export function jcoPeer(componentPath: string, options: { debugLogger: boolean }
       ? "its debug logger reads process.env on every call"
       : "the glue's debug-logger guard (a process.env read per call) replaced by a plain return",
     async prepare() {
-      // preview2-shim >= 0.25 starts with no preopens; jco's own tooling needs one before it loads.
-      const { _setPreopens } = await import("@bytecodealliance/preview2-shim/filesystem");
-      (_setPreopens as (preopens: Record<string, string>) => void)({ "/": "/" });
-      const { transpile } = await import("@bytecodealliance/jco");
-      const bytes = await readFile(componentPath);
-      // jco 1.35's runtime takes `{ tag: "async" }` here (its typings say the bare string).
-      const options = { name: "vf", instantiation: { tag: "async" }, noTypescript: true, quiet: true };
-      const { files } = (await transpile(bytes, options as unknown as Parameters<typeof transpile>[1])) as {
-        files: Record<string, Uint8Array> | [string, Uint8Array][];
-      };
+      const files = await transpiled(componentPath);
       const entries = Array.isArray(files) ? files : Object.entries(files);
       const dir = await mkdtemp(join(tmpdir(), "bench-jco-"));
       const modules = new Map<string, WebAssembly.Module>();

@@ -40,6 +40,13 @@ const env: BenchEnv = {
     const { loadHnswlib } = (await import("hnswlib-wasm")) as unknown as { loadHnswlib: () => Promise<HnswlibModule> };
     return await loadHnswlib();
   },
+  notHere: [
+    {
+      id: "call-overhead.peers",
+      reason:
+        "jco glue and Extism are set up from Node (jco's transpiler writes the glue to disk; the SDK loads from node_modules): Node only",
+    },
+  ],
   log: (line) => {
     window.benchLog.push(line);
     console.log(line);

@@ -50,6 +50,7 @@ export async function runSuite(env: BenchEnv, only?: readonly string[]): Promise
   };
   const failures: SuiteOutcome["failures"] = [];
   const start = env.loadAverage?.();
+  results.skipped.push(...(env.notHere ?? []));
   const suiteEnv: BenchEnv = {
     ...env,
     skip: (id, reason) => {

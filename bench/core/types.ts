@@ -86,6 +86,8 @@ export interface BenchEnv {
   hnswlib?(): Promise<HnswlibModule>;
   /** Extra trivial-call peers this runtime can run (jco glue, Extism): Node only. */
   peers?: PeerCall[];
+  /** Parts known not to run in this runtime, and why: listed under "Skipped" in the results. */
+  notHere?: { id: string; reason: string }[];
   /** The 1-minute load average, where the runtime can read it (how busy the machine is). */
   loadAverage?(): number;
   /** Progress lines. */
