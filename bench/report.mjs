@@ -149,13 +149,13 @@ const HEADLINE = [
       "64 MiB index handoff inside a real `host.reload` (state-moving steps) ÷ one `Uint8Array.set` into fresh wasm memory",
     goal: "<= 1.25x",
     cause:
-      "beyond the one copy into fresh memory: the new guest growing its memory and checking the header, the compat check's schema probes, GC of the previous version — see bench/README.md",
+      "the one copy into fresh memory plus what rides with it in check-compat (the new guest growing its memory and checking the header, both versions' probe schemas) and GCs; a wide min–max is this machine's noise (compare the isolated row)",
   },
   {
     ids: ["handoff.64MiB"],
     label: "the same copy isolated (`persistLent` → `open` between bare instances) ÷ that floor",
     goal: "<= 1.25x",
-    cause: "the new guest's memory growth and header checks beside the copy; noise on a busy machine",
+    cause: "the new guest's memory growth and header check beside the copy; a wide min–max is this machine's noise",
   },
   {
     ids: ["handoff.64MiB.warm", "handoff.64MiB.memcpy"],
@@ -216,13 +216,14 @@ const HEADLINE = [
     label:
       "`vector.flat` probe (100k × 64-d, k=10, batch 256, via `LiveIndex.probe`) ÷ the same algorithm in plain JS, blocked; v1 / v2 (simd128)",
     goal: ">= 1x",
-    cause: "the plain-JS baseline blocks queries as the guest does",
+    cause: "the plain-JS baseline blocks queries as the guest does; v1 has no SIMD",
   },
   {
     ids: ["probe.v1.b1", "probe.v2.b1"],
     label: "the same, batch 1; v1 / v2",
     goal: ">= 1x",
-    cause: "at batch 1 nothing amortises the Arrow IPC crossing and the guest's per-call setup",
+    cause:
+      "at batch 1 the host's Arrow IPC encode/decode of query and result (the crossing share in RESULTS.md) comes on top of one scalar scan (v1) that V8's JIT runs about as fast",
   },
 ];
 

@@ -87,15 +87,19 @@ function fmt(x: number): string {
   return Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3);
 }
 
-export function describe(f: {
-  name: string;
-  unit: string;
-  value: { median: number };
-  ratio?: { median: number };
-  goal?: { text: string; met: boolean };
-}): string {
-  let s = `${f.name}: ${fmt(f.value.median)} ${f.unit}`;
-  if (f.ratio) s += `, ratio ${fmt(f.ratio.median)}`;
-  if (f.goal) s += ` (goal ${f.goal.text}: ${f.goal.met ? "met" : "NOT met"})`;
+/** "median (min–max)". */
+function spread(x: { median: number; min: number; max: number }): string {
+  return `${fmt(x.median)} (${fmt(x.min)}–${fmt(x.max)})`;
+}
+
+/** One console line per figure: median (min–max) of the value and the ratio, and the verdict on the median. */
+export function describe(f: Figure): string {
+  let s = `${f.name}: ${spread(f.value)} ${f.unit}`;
+  if (f.baseline) s += ` vs ${spread(f.baseline.value)}`;
+  if (f.ratio) s += `, ratio ${spread(f.ratio)}`;
+  if (f.goal) {
+    const firm = f.goal.rounds > 1 ? `, ${f.goal.roundsMet}/${f.goal.rounds} rounds` : "";
+    s += ` (goal ${f.goal.text}: ${f.goal.met ? "met" : "MISSED"} on the median${firm})`;
+  }
   return s;
 }
