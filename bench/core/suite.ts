@@ -51,6 +51,8 @@ export async function runSuite(env: BenchEnv, only?: readonly string[]): Promise
   const failures: SuiteOutcome["failures"] = [];
   const start = env.loadAverage?.();
   results.skipped.push(...(env.notHere ?? []));
+  if (env.smoke)
+    env.log("smoke run: tiny sizes, one round; it proves every benchmark runs and checks its answers, no verdicts");
   const suiteEnv: BenchEnv = {
     ...env,
     skip: (id, reason) => {
@@ -65,7 +67,7 @@ export async function runSuite(env: BenchEnv, only?: readonly string[]): Promise
     try {
       const figures = await run(suiteEnv);
       results.figures.push(...figures);
-      for (const f of figures) env.log(`  ${describe(f)}`);
+      for (const f of figures) env.log(`  ${describe(f, env.smoke)}`);
     } catch (err) {
       if (err instanceof Unavailable) {
         results.skipped.push({ id, reason: err.message });
@@ -93,11 +95,11 @@ function spread(x: { median: number; min: number; max: number }): string {
 }
 
 /** One console line per figure: median (min–max) of the value and the ratio, and the verdict on the median. */
-export function describe(f: Figure): string {
+export function describe(f: Figure, smoke = false): string {
   let s = `${f.name}: ${spread(f.value)} ${f.unit}`;
   if (f.baseline) s += ` vs ${spread(f.baseline.value)}`;
   if (f.ratio) s += `, ratio ${spread(f.ratio)}`;
-  if (f.goal) {
+  if (f.goal && !smoke) {
     const firm = f.goal.rounds > 1 ? `, ${f.goal.roundsMet}/${f.goal.rounds} rounds` : "";
     s += ` (goal ${f.goal.text}: ${f.goal.met ? "met" : "MISSED"} on the median${firm})`;
   }
