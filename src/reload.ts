@@ -415,8 +415,14 @@ function detailOf(run: Run, step: StepName): { detail?: string } {
           }
         : {};
     case "handoff": {
-      const ready = [...run.pending].filter(([, pending]) => pending !== undefined).map(([p]) => p.label);
-      return { detail: `${ready.length ? ready.join(", ") : "nothing"} ready, ${run.report.moved.bytes} bytes moved` };
+      // Per surface, the participants with something to hand over (a drop decision is not a move).
+      const count = { index: 0, crdt: 0, cdc: 0, "logical-type": 0 };
+      for (const [p, pending] of run.pending) {
+        if (typeof pending === "object" && pending !== null && !("drop" in pending)) count[p.surface]++;
+      }
+      return {
+        detail: `${count.index} index(es), ${count.crdt} crdt state(s), ${count.cdc} cdc stream(s), ${run.report.moved.bytes} bytes`,
+      };
     }
     case "commit":
       return run.next ? { detail: `generation ${run.old?.handle.generation} → ${run.next.handle.generation}` } : {};
