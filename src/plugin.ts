@@ -76,32 +76,51 @@ function implemented(instance: ComponentInstance, surface: Surface): readonly st
 
 /** Compiles, instantiates and vets `bytes`. Nothing is registered; on failure nothing is left running. */
 export async function vetPlugin(bytes: Uint8Array, options: VetOptions): Promise<PluginVersion> {
-  const module = await ComponentModule.compile(bytes, { memoryPagesCeiling: options.memoryPagesCeiling });
+  let module = await ComponentModule.compile(bytes, { memoryPagesCeiling: options.memoryPagesCeiling });
   const sinkRoute: SinkRoute = { current: null };
   let pluginId = "(unknown plugin)";
   // Link every import the module has, so the manifest can be read and a refusal can name the plugin;
   // the capability check right after the manifest refuses what is not declared ∩ granted, before any
   // call but `manifest` (and a sink call before then finds no stream: refused).
   const grants = new Set<string>([...options.grants, "host-log", "cdc-sink"]);
-  const instance = await ComponentInstance.instantiate(module, {
-    pluginId,
-    grants,
-    log: (level, message) => options.log(pluginId, level, message),
-    ...(options.logLimits ? { logLimits: options.logLimits } : {}),
-    cdcSink: (output, lsnStart, lsnEnd, payload) => {
-      if (!sinkRoute.current) {
-        throw new RegistryError(ErrorCode.Forbidden, "cdc-sink.emit called outside of a cdc-stream call", {
-          pluginId,
-        });
-      }
-      sinkRoute.current(output, lsnStart, lsnEnd, payload);
-    },
-  });
+  const instantiate = (m: ComponentModule) =>
+    ComponentInstance.instantiate(m, {
+      pluginId,
+      grants,
+      log: (level, message) => options.log(pluginId, level, message),
+      ...(options.logLimits ? { logLimits: options.logLimits } : {}),
+      cdcSink: (output, lsnStart, lsnEnd, payload) => {
+        if (!sinkRoute.current) {
+          throw new RegistryError(ErrorCode.Forbidden, "cdc-sink.emit called outside of a cdc-stream call", {
+            pluginId,
+          });
+        }
+        sinkRoute.current(output, lsnStart, lsnEnd, payload);
+      },
+    });
+  let instance = await instantiate(module);
   try {
     const manifest = parseManifest(instance.manifest());
     pluginId = manifest.id;
     instance.pluginId = manifest.id;
     checkAbi(manifest);
+
+    // The manifest's own memory limit applies when it is lower than the host's ceiling: the module is compiled
+    // again with that maximum (cached per content and limit), and instantiated afresh before anything else runs.
+    const asked = manifest.limits.memory_pages;
+    if (asked !== undefined && asked < module.memoryPagesCeiling) {
+      instance.dispose();
+      module = await ComponentModule.compile(bytes, { memoryPagesCeiling: asked }).catch((err) => {
+        throw new ManifestError(
+          ErrorCode.ResourceLimit,
+          `plugin ${manifest.id} asks for limits.memory_pages ${asked}, but its module starts with more memory than that: ${(err as Error).message}`,
+          "limits.memory_pages",
+          { pluginId: manifest.id, cause: err },
+        );
+      });
+      instance = await instantiate(module);
+      instance.pluginId = manifest.id;
+    }
 
     const capabilities = new Set<Capability>(["host-log"]);
     for (const c of manifest.capabilities) if (options.grants.has(c)) capabilities.add(c);
