@@ -25,7 +25,7 @@ export default defineConfig({
   },
   optimizeDeps: {
     // Pre-bundle up front: discovering a dependency mid-run makes vite reload the page and fail the file.
-    include: ["chai", "apache-arrow", "@msgpack/msgpack", "fast-check", "semver"],
+    include: ["chai", "apache-arrow", "@msgpack/msgpack", "fast-check", "semver", "idb"],
   },
   test: {
     projects: [

@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "rolldown";
@@ -15,12 +16,14 @@ export const cacheDir = join(repoRoot, "node_modules", ".cache", "uni-bench");
 /**
  * A clean copy of the tree at git `ref` (e.g. HEAD), to benchmark committed code
  * while others' uncommitted edits are half-way in the working tree. Its
- * node_modules is a link to the repo's. Returns the copy's root.
+ * node_modules is a link to the repo's. It lives in the system temp dir, not
+ * under node_modules: Deno refuses to run TypeScript from inside node_modules.
+ * Returns the copy's root.
  * @param {string} ref
  */
 export async function snapshot(ref) {
   const sha = execFileSync("git", ["rev-parse", ref], { cwd: repoRoot, encoding: "utf8" }).trim();
-  const dir = join(cacheDir, `tree-${sha.slice(0, 12)}`);
+  const dir = join(tmpdir(), "uni-bench", `tree-${sha.slice(0, 12)}`);
   if (!existsSync(join(dir, "package.json"))) {
     await mkdir(dir, { recursive: true });
     execFileSync("sh", ["-c", `git archive ${sha} | tar -x -C "${dir}"`], { cwd: repoRoot });
@@ -41,8 +44,9 @@ export async function bundle(entry, platform, root = repoRoot) {
   await build({
     input: join(root, entry),
     platform,
-    // Node: keep packages external (jco, Extism and node: builtins load from node_modules at run time).
-    external: platform === "node" ? (id) => /^(node:|@bytecodealliance\/|@extism\/)/.test(id) : undefined,
+    // Node: keep packages external (jco, Extism, hnswlib-wasm and node: builtins load from node_modules at run time).
+    external:
+      platform === "node" ? (id) => /^(node:|@bytecodealliance\/|@extism\/|hnswlib-wasm(\/|$))/.test(id) : undefined,
     logLevel: "warn",
     output: { file, format: "esm", sourcemap: true, codeSplitting: false },
   });

@@ -5,7 +5,7 @@
 // Usage: node bench/chromium.mjs [--smoke] [--head] [benchmark ids...]
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { createServer } from "node:http";
-import { cpus, release, totalmem, type } from "node:os";
+import { cpus, loadavg, release, totalmem, type } from "node:os";
 import { basename, join } from "node:path";
 import { chromium } from "playwright-core";
 import { chromiumArgs, chromiumExecutable } from "../scripts/chromium.mjs";
@@ -22,9 +22,13 @@ const server = createServer(async (req, res) => {
   const path = new URL(req.url ?? "/", "http://localhost").pathname;
   try {
     if (path === "/") return send(res, 200, "text/html", html);
+    if (path === "/favicon.ico") return send(res, 204, "image/x-icon", ""); // the browser asks; nothing to show
     if (path === "/page.mjs") return send(res, 200, "text/javascript", await readFile(script));
     if (path.startsWith("/dist/") && path.endsWith(".wasm")) {
       return send(res, 200, "application/wasm", await readFile(join(root, "plugins-wasm", "dist", basename(path))));
+    }
+    if (path.startsWith("/fixtures/") && path.endsWith(".wasm")) {
+      return send(res, 200, "application/wasm", await readFile(join(root, "bench", "fixtures", basename(path))));
     }
     send(res, 404, "text/plain", "not found");
   } catch {
@@ -61,10 +65,12 @@ try {
   const query = new URLSearchParams();
   if (smoke) query.set("smoke", "1");
   for (const id of only) query.append("only", id);
+  const loadAtStart = loadavg()[0];
   await page.goto(`http://127.0.0.1:${port}/?${query}`);
   await page.waitForFunction(() => window.benchOutcome !== undefined, null, { timeout: 30_000 });
   const { results, failures } = await page.evaluate(() => window.benchOutcome, null);
   results.runtimeVersion = `Chromium ${browser.version()}`;
+  results.load = { start: loadAtStart, end: loadavg()[0] };
   results.machine = {
     cpu: cpus()[0]?.model ?? "unknown",
     cores: cpus().length,

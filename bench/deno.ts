@@ -4,8 +4,9 @@
  *
  * @module
  */
+import { withoutIdbfsNoise } from "./core/quiet.ts";
 import { runSuite } from "./core/suite.ts";
-import type { BenchEnv, ComponentName } from "./core/types.ts";
+import type { BenchEnv, ComponentName, FixtureName, HnswlibModule } from "./core/types.ts";
 
 declare const Deno: {
   args: string[];
@@ -15,7 +16,8 @@ declare const Deno: {
   readTextFile(path: string | URL): Promise<string>;
   writeTextFile(path: string | URL, data: string): Promise<void>;
   mkdir(path: string | URL, options?: { recursive?: boolean }): Promise<void>;
-  memoryUsage(): { heapUsed: number; external: number };
+  memoryUsage(): { heapUsed: number; external: number; rss: number };
+  loadavg(): number[];
   osRelease(): string;
   systemMemoryInfo(): { total: number };
   env: { get(key: string): string | undefined };
@@ -61,11 +63,49 @@ const env: BenchEnv = {
       return undefined;
     }
   },
-  // JS heap only: `external` includes wasm linear memory, whose growth is measured apart.
-  heapBytes: () => Deno.memoryUsage().heapUsed,
+  async fixture(name: FixtureName) {
+    try {
+      return await Deno.readFile(new URL(`bench/fixtures/${name}.wasm`, root));
+    } catch {
+      return undefined;
+    }
+  },
+  // Deno's `external` counts ArrayBuffers (measured: not wasm linear memory, whose growth is measured per instance).
+  memory: () => {
+    const m = Deno.memoryUsage();
+    return { heap: m.heapUsed, arrayBuffers: m.external, rss: m.rss };
+  },
   gc: () => gc?.(),
+  hnswlib: loadHnswlib,
+  loadAverage: () => tryOr(() => Deno.loadavg()[0] as number, Number.NaN),
+  notHere: [
+    {
+      id: "call-overhead.peers",
+      reason:
+        "jco glue and Extism are set up from Node (jco's transpiler writes the glue to disk; the SDK loads from node_modules): Node only",
+    },
+  ],
   log: (line) => console.log(line),
 };
+
+/**
+ * hnswlib-wasm 0.8.2 is built for browsers only: it loads once `window` exists (removed again after).
+ * Its package has no entry Deno's resolver reads, so the file is imported by path. Its IndexedDB file
+ * system cannot start here (./core/quiet.ts keeps that noise off the console); the in-memory indexes
+ * the bench uses are unaffected.
+ */
+async function loadHnswlib(): Promise<HnswlibModule> {
+  const g = globalThis as { window?: unknown };
+  const had = "window" in g;
+  g.window ??= globalThis;
+  try {
+    const url = new URL("node_modules/hnswlib-wasm/dist/hnswlib.js", root).href;
+    const { loadHnswlib: load } = (await import(url)) as { loadHnswlib: () => Promise<HnswlibModule> };
+    return await withoutIdbfsNoise(load, (line) => console.log(line));
+  } finally {
+    if (!had) delete g.window;
+  }
+}
 
 const { results, failures } = await runSuite(env, only);
 if (!smoke && !only.length) {

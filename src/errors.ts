@@ -29,11 +29,13 @@ export const ErrorCode = {
   Timeout: 0x4b,
   Disposed: 0x4c,
   Io: 0x4d,
+  /** Stored bytes failed a checksum or structural check (flipped bit, truncation, missing chunk). */
+  Corrupt: 0x4e,
   /**
    * A call into a worker-hosted instance ran past its deadline: the worker was terminated and the instance is
    * dead (retryable: the host may restore the plugin in a fresh worker and try again).
    */
-  DeadlineExceeded: 0x4e,
+  DeadlineExceeded: 0x4f,
 } as const;
 export type ErrorCodeName = keyof typeof ErrorCode;
 
@@ -112,6 +114,29 @@ export class ReloadError extends PluginError {
     super(options.code ?? ErrorCode.Reload, message, options);
     this.step = step;
     if (options.report !== undefined) this.report = options.report;
+  }
+}
+
+/**
+ * A CDC stream's sink failed to acknowledge a batch: delivery of that stream is halted at the acknowledged
+ * position, the host keeps every later batch, and retries (with backoff, or on `resume()`).
+ */
+export class CdcSinkError extends PluginError {
+  override name = "CdcSinkError";
+  /** The emit the sink failed on: `[lsnStart, lsnEnd)`. */
+  readonly lsnStart: bigint;
+  readonly lsnEnd: bigint;
+  /** Consecutive failed attempts so far. */
+  readonly attempts: number;
+  constructor(
+    message: string,
+    range: { lsnStart: bigint; lsnEnd: bigint; attempts: number },
+    options: PluginErrorOptions = {},
+  ) {
+    super(ErrorCode.Io, message, { retryable: true, ...options });
+    this.lsnStart = range.lsnStart;
+    this.lsnEnd = range.lsnEnd;
+    this.attempts = range.attempts;
   }
 }
 

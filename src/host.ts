@@ -15,6 +15,7 @@
  * @module
  */
 import { type ArrowInput, ipcOf } from "./arrow.ts";
+import type { LogLimits, LogStats } from "./component/log-limit.ts";
 import { DEFAULT_MEMORY_PAGES_CEILING, type LogLevel } from "./component/types.ts";
 import { ErrorCode, PluginError, RegistryError } from "./errors.ts";
 import { Gate } from "./gate.ts";
@@ -29,6 +30,11 @@ import { type LiveResource, type PluginEntry, through } from "./resources/entry.
 import { LiveIndex } from "./resources/index.ts";
 import { LogicalType } from "./resources/logical-type.ts";
 import { type PluginSource, type ReadFile, readSource } from "./sources.ts";
+import { HostDurability } from "./durable/durability.ts";
+import { CdcLog, CrdtLog, IndexLog } from "./durable/logs.ts";
+import type { PluginRecord, ResourceRecord } from "./durable/records.ts";
+import { type RestoreReport, type RestoreTarget, restore } from "./durable/restore.ts";
+import type { Mutation, StateStore } from "./store/types.ts";
 
 export interface HostOptions {
   /** Capabilities the host grants (effective = declared ∩ granted). Default: all. */
@@ -41,6 +47,26 @@ export interface HostOptions {
   readFile?: ReadFile;
   /** Receives `host-log` output. Default: warnings and errors to the console. */
   onLog?: (entry: { pluginId: string; level: LogLevel; message: string }) => void;
+  /** Caps on each plugin's `host-log` output (size per message, messages and bytes per second); excess is counted. */
+  logLimits?: LogLimits;
+  /**
+   * Longest logical-type literal the host passes to a plugin, in UTF-8 bytes (default 4096). Longer literals are
+   * refused before the plugin sees them, and never become reload samples.
+   */
+  maxLiteralBytes?: number;
+  /**
+   * Keeps plugin state across restarts: `fileStore(dir)` (Node), `openDenoKvStore()` (Deno), `indexedDbStore(name)`
+   * (browsers), `memoryStore()`. A host created with a store restores everything it holds (see `restored`).
+   */
+  store?: StateStore;
+  /** With a store: `"journal"` (default; writes resolve once durable) or `"snapshot"` (background writes). */
+  durability?: "journal" | "snapshot";
+  /** With a store: keeps this host's records apart from other hosts sharing it. Default `"host"`. */
+  namespace?: string;
+  /** With a store: a CRDT state's journal is folded into a new snapshot after this many ops. Default 1000. */
+  snapshotEveryOps?: number;
+  /** With `durability: "snapshot"`: how often changed state is written. Default 1000 ms. */
+  snapshotIntervalMs?: number;
 }
 
 export interface LoadOptions {
@@ -58,6 +84,8 @@ export interface PluginInfo extends PluginHandle {
   hash: string;
   /** Live resources served by this plugin. */
   resources: { surface: string; name: string; key: string }[];
+  /** What became of its `host-log` output under the host's caps. */
+  log: LogStats;
 }
 
 /** Holds a plugin version in use across awaits; a reload drains leases before it hands over. */
@@ -73,10 +101,23 @@ export class PluginHost {
   /** @internal the installed plugins by id: what serves, its gate, its live resources */
   readonly entries = new Map<string, PluginEntry>();
   readonly #registry = new Registry<PluginVersion>();
-  readonly #options: Required<Omit<HostOptions, "readFile" | "onLog">> & HostOptions;
+  readonly #options: Pick<
+    Required<HostOptions>,
+    "grants" | "memoryPagesCeiling" | "drainTimeoutMs" | "maxLiteralBytes"
+  > &
+    HostOptions;
+  /** The host's store and what it writes (durable hosts only). */
+  readonly #durable: HostDurability | undefined;
+  /**
+   * Resolves once a durable host has restored what its store holds (at once without a store), with what came
+   * back and what was quarantined. Calls that change state wait for it; lookups (`index(name)`, `plugins()`)
+   * see restored state only after it.
+   */
+  readonly restored: Promise<RestoreReport>;
   /** Literals seen per logical type: the samples a reload checks the new version on. */
   readonly #typeSamples = new Map<string, Set<string>>();
   readonly #generations = new Map<string, number>();
+  readonly #samplesDirty = new Set<string>();
   readonly #indexes: Named<LiveIndex> = new Map();
   readonly #crdts: Named<LiveCrdt> = new Map();
   readonly #streams: Named<LiveCdc> = new Map();
@@ -89,6 +130,7 @@ export class PluginHost {
       grants: options.grants ?? CAPABILITIES,
       memoryPagesCeiling: options.memoryPagesCeiling ?? DEFAULT_MEMORY_PAGES_CEILING,
       drainTimeoutMs: options.drainTimeoutMs ?? 5000,
+      maxLiteralBytes: options.maxLiteralBytes ?? 4096,
       ...options,
     };
     this.#reloadHost = {
@@ -96,17 +138,136 @@ export class PluginHost {
       vet: (source, grants) => this.#vet(source, grants),
       checkRegistry: (old, next) => this.#registry.check(old, next),
       swapRegistry: (old, next) => this.#registry.replace(old, next),
-      nextGeneration: (id) => this.#nextGeneration(id),
+      commitVersion: (_old, next, writes) => this.#commitVersion(next, writes),
       drainTimeoutMs: this.#options.drainTimeoutMs,
       samples: (name) => [...(this.#typeSamples.get(name) ?? [])],
     };
+    this.#durable = options.store
+      ? new HostDurability({
+          store: options.store,
+          ...(options.durability ? { durability: options.durability } : {}),
+          ...(options.namespace ? { namespace: options.namespace } : {}),
+          ...(options.snapshotEveryOps ? { snapshotEveryOps: options.snapshotEveryOps } : {}),
+          ...(options.snapshotIntervalMs ? { snapshotIntervalMs: options.snapshotIntervalMs } : {}),
+        })
+      : undefined;
+    this.restored = this.#durable
+      ? restore(this.#durable, this.#restoreTarget())
+      : Promise.resolve({ plugins: [], resources: [], quarantined: [], ms: 0 });
+    // Nothing waits on a failed restore but the calls that need it; keep its rejection from going unhandled.
+    this.restored.catch(() => {});
   }
 
-  /** The next generation for `id`: strictly increasing, never reused, even after unload. */
-  #nextGeneration(id: string): number {
-    const g = (this.#generations.get(id) ?? 0) + 1;
-    this.#generations.set(id, g);
-    return g;
+  /** What the restore may do to this host (src/durable/restore.ts). */
+  #restoreTarget(): RestoreTarget {
+    const d = this.#durable as HostDurability;
+    return {
+      install: async (record, bytes) => this.#install(record, bytes),
+      generationAtLeast: (id, g) => this.#generations.set(id, Math.max(this.#generations.get(id) ?? 0, g)),
+      samples: (type, literals) => {
+        const set = this.#typeSamples.get(type) ?? new Set<string>();
+        for (const l of literals) set.add(l);
+        this.#typeSamples.set(type, set);
+      },
+      restoreIndex: async (record, snapshot) => {
+        const entry = this.#entryProviding("index", record.key);
+        this.#claim(this.#indexes, "index", record.name);
+        const handle = serving(entry.current.instance.index, "index").open(record.key, snapshot);
+        const idx = new LiveIndex(entry, record.name, record.key, handle, this.#forget);
+        this.#indexes.set(record.name, idx);
+        idx.log = new IndexLog(d, record.name, entry.current.manifest.id, record.version, record.key, record.options);
+      },
+      restoreCrdt: async (record, snapshot, journal, epoch) => {
+        const entry = this.#entryProviding("crdt", record.key);
+        this.#claim(this.#crdts, "crdt", record.name);
+        const state = serving(entry.current.instance.crdt, "crdt").fromPersisted(record.key, snapshot);
+        try {
+          for (const e of journal) (e.op === "apply" ? state.apply : state.merge).call(state, e.bytes);
+        } catch (err) {
+          state.drop();
+          throw err;
+        }
+        const live = new LiveCrdt(entry, record.name, record.key, state, this.#forget);
+        this.#crdts.set(record.name, live);
+        // The replayed journal is folded into a snapshot of the next epoch right away.
+        await this.#crdtLog(live, d, epoch).restored(state.persist());
+      },
+      restoreCdc: async (record, state, stored) => {
+        const entry = this.#entryProviding("cdc", record.key);
+        this.#claim(this.#streams, "cdc stream", record.name);
+        const options = cdcOptionsOf(record);
+        const stream = serving(entry.current.instance.cdc, "cdc").start(record.key, state.emittedEnd);
+        const live = new LiveCdc(
+          entry,
+          record.name,
+          record.key,
+          stream,
+          { ...options, restore: state, fromLsn: state.emittedEnd },
+          this.#forget,
+        );
+        this.#streams.set(record.name, live);
+        await this.#cdcLog(live, d, options, stored);
+      },
+    };
+  }
+
+  /** Restores a version from the store: vetted like a load, serving at the generation it had. */
+  async #install(record: PluginRecord, bytes: Uint8Array): Promise<void> {
+    const version = await this.#vet(bytes, record.grants as Capability[] | undefined);
+    try {
+      if (version.manifest.id !== record.id || version.manifest.version !== record.version) {
+        throw new PluginError(
+          ErrorCode.Corrupt,
+          `the stored component is ${version.manifest.id}@${version.manifest.version}, not ${record.id}@${record.version}`,
+        );
+      }
+      if (this.entries.has(record.id)) throw new RegistryError(ErrorCode.DuplicateKey, `plugin ${record.id} twice`);
+      this.#registry.add(version);
+    } catch (err) {
+      version.instance.dispose();
+      throw err;
+    }
+    stamp(version, record.generation);
+    this.entries.set(record.id, { current: version, gate: new Gate(), resources: new Set(), reloading: false });
+  }
+
+  /**
+   * Waits until everything written so far is in the store (journal durability: already; snapshot durability:
+   * writes the changes since the last tick now).
+   */
+  async flush(): Promise<void> {
+    await this.#ready();
+    await this.#durable?.flushChanged();
+  }
+
+  /** Waits for the restore of a durable host (a no-op otherwise). */
+  async #ready(): Promise<void> {
+    if (this.#durable) await this.restored;
+  }
+
+  /**
+   * Makes `version` the serving version of its id in the store (durable hosts), with `writes` in the same atomic
+   * commit, and resolves its generation: strictly increasing, never reused — after an unload, a restart, or by
+   * another host sharing the store and namespace.
+   */
+  async #commitVersion(version: PluginVersion, writes: readonly Mutation[] = []): Promise<number> {
+    const id = version.handle.id;
+    const current = this.#generations.get(id) ?? 0;
+    const generation = this.#durable
+      ? await this.#durable.commitVersion(
+          {
+            id,
+            version: version.manifest.version,
+            hash: version.module.hash,
+            ...(version.asked ? { grants: [...version.asked] } : {}),
+          },
+          version.bytes,
+          current,
+          writes,
+        )
+      : current + 1;
+    this.#generations.set(id, Math.max(this.#generations.get(id) ?? 0, generation));
+    return generation;
   }
 
   /** Compiles, instantiates and vets a version without registering it. */
@@ -117,7 +278,9 @@ export class PluginHost {
     const granted = grants ? new Set(grants.filter((g) => hostGrants.has(g))) : hostGrants;
     return await vetPlugin(bytes, {
       grants: granted,
+      ...(grants ? { asked: grants } : {}),
       memoryPagesCeiling: this.#options.memoryPagesCeiling,
+      ...(this.#options.logLimits ? { logLimits: this.#options.logLimits } : {}),
       log: (pluginId, level, message) => this.#log(pluginId, level, message),
     });
   }
@@ -132,6 +295,7 @@ export class PluginHost {
    * (with a runtime adapter). Everything it provides is registered, or nothing is.
    */
   async load(source: PluginSource, options: LoadOptions = {}): Promise<PluginHandle> {
+    await this.#ready();
     const version = await this.#vet(source, options.grants);
     const id = version.handle.id;
     try {
@@ -148,7 +312,15 @@ export class PluginHost {
       version.instance.dispose();
       throw err;
     }
-    stamp(version, this.#nextGeneration(id));
+    let generation: number;
+    try {
+      generation = await this.#commitVersion(version); // durable hosts: in the store before it serves
+    } catch (err) {
+      this.#registry.remove(version);
+      version.instance.dispose();
+      throw err;
+    }
+    stamp(version, generation);
     this.entries.set(id, { current: version, gate: new Gate(), resources: new Set(), reloading: false });
     return version.handle;
   }
@@ -175,6 +347,7 @@ export class PluginHost {
    * drops them (their state is gone: persist first if you need it).
    */
   async unload(handle: PluginHandle, options: { force?: boolean } = {}): Promise<void> {
+    await this.#ready();
     const entry = this.#entryFor(handle);
     if (entry.reloading) {
       throw new RegistryError(ErrorCode.Reload, `plugin ${handle.id} is being reloaded`, { pluginId: handle.id });
@@ -187,7 +360,15 @@ export class PluginHost {
         { pluginId: handle.id },
       );
     }
-    for (const r of [...entry.resources]) r.dropNow();
+    const resources = [...entry.resources];
+    if (this.#durable) {
+      // Its record and its resources' records go in one commit: a restart never finds half an unload.
+      const logs = resources.map((r) => r.log).filter((l) => l !== undefined);
+      const removals = await Promise.all(logs.map((l) => l.removal()));
+      await this.#durable.removePlugin(handle.id, removals);
+      for (const l of logs) l.sweep().catch((err: unknown) => this.#durable?.background(err));
+    }
+    for (const r of resources) r.dropNow();
     this.#registry.remove(entry.current);
     this.entries.delete(handle.id);
     entry.current.instance.dispose();
@@ -202,6 +383,7 @@ export class PluginHost {
       registered: this.#registry.footprint(current),
       hash: current.module.hash,
       resources: [...resources].map((r) => ({ surface: r.surface, name: r.name, key: r.key })),
+      log: current.instance.logStats,
     }));
   }
 
@@ -237,7 +419,8 @@ export class PluginHost {
   /**
    * Creates a named live resource through its plugin's gate. The name is claimed and recorded inside the gated
    * call, so two concurrent creates of one name cannot both succeed, and a create queued behind a reload runs
-   * on the version serving after it.
+   * on the version serving after it. On a durable host, `persist` writes its first records; the create resolves
+   * once they are durable (journal durability), and is undone if they cannot be written.
    */
   async #create<T extends LiveResource>(
     table: Named<T>,
@@ -246,14 +429,24 @@ export class PluginHost {
     surface: Surface,
     key: string,
     make: (entry: PluginEntry) => T,
+    persist?: (resource: T, d: HostDurability) => Promise<void> | undefined,
   ): Promise<T> {
+    await this.#ready();
     this.#claim(table, what, name);
     const entry = this.#entryProviding(surface, key);
     return await through(entry, () => {
       this.#claim(table, what, name);
       const resource = make(entry);
       table.set(name, resource);
-      return resource;
+      const durable = this.#durable && persist ? persist(resource, this.#durable) : undefined;
+      if (!durable) return resource;
+      return durable.then(
+        () => resource,
+        (err) => {
+          resource.dropNow();
+          throw err;
+        },
+      );
     });
   }
 
@@ -263,10 +456,18 @@ export class PluginHost {
     checkKey(kind, "createIndex kind");
     const json = optionsJson(options, `createIndex "${name}"`);
     const bytes = ipcOf(source);
-    return this.#create(this.#indexes, "index", name, "index", kind, (entry) => {
-      const handle = serving(entry.current.instance.index, "index").build(kind, bytes, json);
-      return new LiveIndex(entry, name, kind, handle, this.#forget);
-    });
+    return this.#create(
+      this.#indexes,
+      "index",
+      name,
+      "index",
+      kind,
+      (entry) => {
+        const handle = serving(entry.current.instance.index, "index").build(kind, bytes, json);
+        return new LiveIndex(entry, name, kind, handle, this.#forget);
+      },
+      (idx, d) => this.#indexLog(idx, d, json).created(idx.handle.persist()),
+    );
   }
 
   /** Reopens a live index from persisted bytes (e.g. after a restart). */
@@ -274,10 +475,39 @@ export class PluginHost {
     checkName(name, "openIndex");
     checkKey(kind, "openIndex kind");
     checkBytes(persisted, `openIndex "${name}" persisted`);
-    return this.#create(this.#indexes, "index", name, "index", kind, (entry) => {
-      const handle = serving(entry.current.instance.index, "index").open(kind, persisted);
-      return new LiveIndex(entry, name, kind, handle, this.#forget);
-    });
+    return this.#create(
+      this.#indexes,
+      "index",
+      name,
+      "index",
+      kind,
+      (entry) => {
+        const handle = serving(entry.current.instance.index, "index").open(kind, persisted);
+        return new LiveIndex(entry, name, kind, handle, this.#forget);
+      },
+      (idx, d) => this.#indexLog(idx, d).created(persisted),
+    );
+  }
+
+  #indexLog(idx: LiveIndex, d: HostDurability, options?: string): IndexLog {
+    const v = idx.entry.current.manifest;
+    idx.log = new IndexLog(d, idx.name, v.id, v.version, idx.kind, options);
+    return idx.log;
+  }
+
+  #crdtLog(state: LiveCrdt, d: HostDurability, epoch: number): CrdtLog {
+    const v = state.entry.current.manifest;
+    const log = new CrdtLog(d, state.name, v.id, v.version, state.kind);
+    log.start(epoch, () => state.state.persist());
+    state.log = log;
+    return log;
+  }
+
+  #cdcLog(stream: LiveCdc, d: HostDurability, options: CdcOptions, stored?: { start: bigint; end: bigint }[]) {
+    const v = stream.entry.current.manifest;
+    const { fromLsn: _from, restore: _restore, ...kept } = options;
+    stream.log = new CdcLog(d, stream.name, v.id, v.version, stream.output, JSON.stringify(kept));
+    return stream.log.start(() => stream.positions(), stored);
   }
 
   index(name: string): LiveIndex | undefined {
@@ -289,11 +519,19 @@ export class PluginHost {
     checkName(name, "createCrdt");
     checkKey(kind, "createCrdt kind");
     if (persisted !== undefined) checkBytes(persisted, `createCrdt "${name}" persisted`);
-    return this.#create(this.#crdts, "crdt", name, "crdt", kind, (entry) => {
-      const crdt = serving(entry.current.instance.crdt, "crdt");
-      const state = persisted ? crdt.fromPersisted(kind, persisted) : crdt.empty(kind);
-      return new LiveCrdt(entry, name, kind, state, this.#forget);
-    });
+    return this.#create(
+      this.#crdts,
+      "crdt",
+      name,
+      "crdt",
+      kind,
+      (entry) => {
+        const crdt = serving(entry.current.instance.crdt, "crdt");
+        const state = persisted ? crdt.fromPersisted(kind, persisted) : crdt.empty(kind);
+        return new LiveCrdt(entry, name, kind, state, this.#forget);
+      },
+      (state, d) => this.#crdtLog(state, d, 0).created(state.state.persist()),
+    );
   }
 
   crdt(name: string): LiveCrdt | undefined {
@@ -307,10 +545,18 @@ export class PluginHost {
     if (options.fromLsn !== undefined) checkLsn(options.fromLsn, `attachCdc "${name}" fromLsn`);
     if (options.checkpointEvery !== undefined)
       checkCount(options.checkpointEvery, `attachCdc "${name}" checkpointEvery`);
-    return this.#create(this.#streams, "cdc stream", name, "cdc", output, (entry) => {
-      const stream = serving(entry.current.instance.cdc, "cdc").start(output, options.fromLsn);
-      return new LiveCdc(entry, name, output, stream, options, this.#forget);
-    });
+    return this.#create(
+      this.#streams,
+      "cdc stream",
+      name,
+      "cdc",
+      output,
+      (entry) => {
+        const stream = serving(entry.current.instance.cdc, "cdc").start(output, options.fromLsn);
+        return new LiveCdc(entry, name, output, stream, options, this.#forget);
+      },
+      (stream, d) => this.#cdcLog(stream, d, options),
+    );
   }
 
   cdc(name: string): LiveCdc | undefined {
@@ -322,11 +568,29 @@ export class PluginHost {
     this.#entryProviding("logical-type", name);
     const samples = this.#typeSamples.get(name) ?? new Set<string>();
     this.#typeSamples.set(name, samples);
-    return new LogicalType(name, () => this.#entryProviding("logical-type", name), samples);
+    return new LogicalType(
+      name,
+      () => this.#entryProviding("logical-type", name),
+      samples,
+      this.#options.maxLiteralBytes,
+      () => this.#samplesChanged(name),
+    );
+  }
+
+  /** A durable host writes a type's samples when they change (once per turn, however many calls added some). */
+  #samplesChanged(name: string): void {
+    const d = this.#durable;
+    if (!d || this.#samplesDirty.has(name)) return;
+    this.#samplesDirty.add(name);
+    queueMicrotask(() => {
+      this.#samplesDirty.delete(name);
+      d.writeSamples(name, [...(this.#typeSamples.get(name) ?? [])]).catch((err) => d.background(err));
+    });
   }
 
   /** Holds `handle`'s plugin in use across awaits; a reload waits (up to its drain timeout) for the release. */
   async lease(handle: PluginHandle): Promise<Lease> {
+    await this.#ready();
     const entry = this.#entryFor(handle);
     const wait = entry.gate.enter();
     if (wait) await wait;
@@ -346,7 +610,8 @@ export class PluginHost {
    * `ReloadError` (carrying the report) after rolling back — the old version
    * then keeps serving exactly as before.
    */
-  reload(handle: PluginHandle, source: PluginSource, options: ReloadOptions = {}): Promise<ReloadReport> {
+  async reload(handle: PluginHandle, source: PluginSource, options: ReloadOptions = {}): Promise<ReloadReport> {
+    await this.#ready();
     return runReload(this.#reloadHost, handle, source, options);
   }
 
@@ -359,11 +624,19 @@ export class PluginHost {
     }
     this.entries.clear();
     this.#disposed = true;
+    void this.#durable?.close().catch(() => {}); // stops the snapshot timer; what is queued still goes out
   }
 
   #assertLive(): void {
     if (this.#disposed) throw new PluginError(ErrorCode.Disposed, "this PluginHost was disposed");
   }
+}
+
+/** The options a stream was attached with, as its record keeps them. */
+function cdcOptionsOf(record: ResourceRecord): CdcOptions {
+  if (!record.options) return {};
+  const parsed = JSON.parse(record.options) as CdcOptions;
+  return typeof parsed === "object" && parsed !== null ? parsed : {};
 }
 
 /** A registered key's surface client; vetting guarantees the interface exists for every registered key. */

@@ -20,7 +20,19 @@ export type { PluginHandle } from "./plugin.ts";
 export type { ReloadOptions, ReloadReport, ReloadContext, StepName, StepReport } from "./reload.ts";
 export { LiveIndex } from "./resources/index.ts";
 export { LiveCrdt } from "./resources/crdt.ts";
-export { LiveCdc, type CdcEmit, type CdcOptions } from "./resources/cdc.ts";
+export {
+  LiveCdc,
+  type CdcEmit,
+  type CdcOptions,
+  type CdcOrigin,
+  type CdcPosition,
+  type CdcPublishMeta,
+  type CdcRetain,
+  type CdcRetry,
+  type CdcSink,
+  type CdcStreamState,
+  type CdcLogEntry,
+} from "./resources/cdc.ts";
 export { LogicalType } from "./resources/logical-type.ts";
 export {
   CAPABILITIES,
@@ -33,6 +45,7 @@ export {
 } from "./manifest.ts";
 export type { PluginSource, ReadFile } from "./sources.ts";
 export {
+  CdcSinkError,
   ErrorCode,
   LoadError,
   ManifestError,

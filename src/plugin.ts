@@ -8,6 +8,7 @@
  */
 import { ComponentInstance } from "./component/instance.ts";
 import { ComponentModule } from "./component/module.ts";
+import type { LogLimits } from "./component/log-limit.ts";
 import type { CdcSink, LogLevel } from "./component/types.ts";
 import { ErrorCode, ManifestError, RegistryError } from "./errors.ts";
 import {
@@ -39,6 +40,10 @@ export interface PluginVersion {
   readonly capabilities: ReadonlySet<Capability>;
   /** Where `cdc-sink.emit` calls of this instance are routed (set by the CDC resource around each stream call). */
   readonly sinkRoute: SinkRoute;
+  /** The component's bytes (a durable host stores them, to restore this version after a restart). */
+  readonly bytes: Uint8Array;
+  /** The grants asked for at load or reload, when narrower than the host's (restored with the version). */
+  readonly asked?: readonly Capability[];
 }
 
 /** The CDC resource currently calling into the instance, to which `emit`s belong. */
@@ -48,7 +53,10 @@ export interface SinkRoute {
 
 export interface VetOptions {
   grants: ReadonlySet<Capability>;
+  /** The grants the caller asked for, when it narrowed the host's (kept on the version). */
+  asked?: readonly Capability[];
   memoryPagesCeiling: number;
+  logLimits?: LogLimits;
   log: (pluginId: string, level: LogLevel, message: string) => void;
 }
 
@@ -68,31 +76,51 @@ function implemented(instance: ComponentInstance, surface: Surface): readonly st
 
 /** Compiles, instantiates and vets `bytes`. Nothing is registered; on failure nothing is left running. */
 export async function vetPlugin(bytes: Uint8Array, options: VetOptions): Promise<PluginVersion> {
-  const module = await ComponentModule.compile(bytes, { memoryPagesCeiling: options.memoryPagesCeiling });
+  let module = await ComponentModule.compile(bytes, { memoryPagesCeiling: options.memoryPagesCeiling });
   const sinkRoute: SinkRoute = { current: null };
   let pluginId = "(unknown plugin)";
   // Link every import the module has, so the manifest can be read and a refusal can name the plugin;
   // the capability check right after the manifest refuses what is not declared ∩ granted, before any
   // call but `manifest` (and a sink call before then finds no stream: refused).
   const grants = new Set<string>([...options.grants, "host-log", "cdc-sink"]);
-  const instance = await ComponentInstance.instantiate(module, {
-    pluginId,
-    grants,
-    log: (level, message) => options.log(pluginId, level, message),
-    cdcSink: (output, lsnStart, lsnEnd, payload) => {
-      if (!sinkRoute.current) {
-        throw new RegistryError(ErrorCode.Forbidden, "cdc-sink.emit called outside of a cdc-stream call", {
-          pluginId,
-        });
-      }
-      sinkRoute.current(output, lsnStart, lsnEnd, payload);
-    },
-  });
+  const instantiate = (m: ComponentModule) =>
+    ComponentInstance.instantiate(m, {
+      pluginId,
+      grants,
+      log: (level, message) => options.log(pluginId, level, message),
+      ...(options.logLimits ? { logLimits: options.logLimits } : {}),
+      cdcSink: (output, lsnStart, lsnEnd, payload) => {
+        if (!sinkRoute.current) {
+          throw new RegistryError(ErrorCode.Forbidden, "cdc-sink.emit called outside of a cdc-stream call", {
+            pluginId,
+          });
+        }
+        sinkRoute.current(output, lsnStart, lsnEnd, payload);
+      },
+    });
+  let instance = await instantiate(module);
   try {
     const manifest = parseManifest(instance.manifest());
     pluginId = manifest.id;
     instance.pluginId = manifest.id;
     checkAbi(manifest);
+
+    // The manifest's own memory limit applies when it is lower than the host's ceiling: the module is compiled
+    // again with that maximum (cached per content and limit), and instantiated afresh before anything else runs.
+    const asked = manifest.limits.memory_pages;
+    if (asked !== undefined && asked < module.memoryPagesCeiling) {
+      instance.dispose();
+      module = await ComponentModule.compile(bytes, { memoryPagesCeiling: asked }).catch((err) => {
+        throw new ManifestError(
+          ErrorCode.ResourceLimit,
+          `plugin ${manifest.id} asks for limits.memory_pages ${asked}, but its module starts with more memory than that: ${(err as Error).message}`,
+          "limits.memory_pages",
+          { pluginId: manifest.id, cause: err },
+        );
+      });
+      instance = await instantiate(module);
+      instance.pluginId = manifest.id;
+    }
 
     const capabilities = new Set<Capability>(["host-log"]);
     for (const c of manifest.capabilities) if (options.grants.has(c)) capabilities.add(c);
@@ -139,7 +167,16 @@ export async function vetPlugin(bytes: Uint8Array, options: VetOptions): Promise
     }
 
     const handle: PluginHandle = Object.freeze({ id: manifest.id, version: manifest.version, generation: 0 });
-    return { handle, manifest, module, instance, capabilities, sinkRoute };
+    return {
+      handle,
+      manifest,
+      module,
+      instance,
+      capabilities,
+      sinkRoute,
+      bytes,
+      ...(options.asked ? { asked: [...options.asked] } : {}),
+    };
   } catch (err) {
     instance.dispose();
     throw err;

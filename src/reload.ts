@@ -43,6 +43,7 @@ import type { PluginEntry } from "./resources/entry.ts";
 import { type Handoff, type HandoffContext, type HandoffOutcome, quietly } from "./resources/handoff.ts";
 import { participants } from "./resources/participants.ts";
 import type { PluginSource } from "./sources.ts";
+import type { Mutation } from "./store/types.ts";
 
 export type StepName =
   | "validate"
@@ -109,8 +110,11 @@ export interface ReloadHost {
   checkRegistry(old: PluginVersion, next: PluginVersion): void;
   /** Swaps `old` for `next` in the registry, all or nothing. */
   swapRegistry(old: PluginVersion, next: PluginVersion): void;
-  /** The next generation for a plugin id: strictly increasing, never reused. */
-  nextGeneration(id: string): number;
+  /**
+   * Makes `next` the serving version in the host's store (if it has one), with `writes` in the same atomic
+   * commit, and resolves its generation: strictly increasing, never reused, across restarts too.
+   */
+  commitVersion(old: PluginVersion, next: PluginVersion, writes: readonly Mutation[]): Promise<number>;
   /** The host's default drain timeout. */
   readonly drainTimeoutMs: number;
   /** The literals seen in traffic for a logical type. */
@@ -132,6 +136,8 @@ interface Run {
   readonly report: ReloadReport;
   /** Set on failure, so a step body still running after its timeout does nothing. */
   aborted: boolean;
+  /** Set once the store commit of the version switch has started: from then on the reload completes. */
+  pastNoReturn: boolean;
 }
 
 type Step = (run: Run) => void | Promise<void>;
@@ -163,6 +169,7 @@ export async function reload(
     options,
     pending: new Map(),
     aborted: false,
+    pastNoReturn: false,
     report: {
       ok: false,
       pluginId: handle.id,
@@ -180,7 +187,7 @@ export async function reload(
     }
     const s0 = performance.now();
     try {
-      await withTimeout(name, options.stepTimeoutMs ?? 30_000, async () => {
+      await withTimeout(name, options.stepTimeoutMs ?? 30_000, run, async () => {
         if (options.beforeStep && run.old) await options.beforeStep(name, { old: run.old, next: run.next });
         if (run.aborted) return; // timed out while the hook ran: rollback has happened, touch nothing
         await body(run);
@@ -310,15 +317,29 @@ async function handoff(run: Run): Promise<void> {
 }
 
 // 7. commit ---------------------------------------------------------------
-function commit(run: Run): void {
+async function commit(run: Run): Promise<void> {
   const { old, next } = versions(run);
   const entry = run.entry as PluginEntry;
   // The last checks; nothing is written before they pass.
-  if (next.instance.poisoned || next.instance.disposed) {
-    throw new PluginError(ErrorCode.Poisoned, "the new version trapped during the reload; not committing it");
-  }
-  run.host.checkRegistry(old, next);
-  stamp(next, run.host.nextGeneration(next.handle.id));
+  const checkNext = () => {
+    if (next.instance.poisoned || next.instance.disposed) {
+      throw new PluginError(ErrorCode.Poisoned, "the new version trapped during the reload; not committing it");
+    }
+    run.host.checkRegistry(old, next);
+  };
+  checkNext();
+  // The store first (a durable host): the version switch and every participant's new state in one commit. A
+  // crash before it restarts on the old version, after it on the new one.
+  const ctx = context(run);
+  const writes: Mutation[] = [];
+  for (const [p, pending] of run.pending) if (p.durable) writes.push(...(await p.durable(ctx, pending)));
+  if (run.aborted) return;
+  // Past this point the reload completes even if its step timeout fires: a store that says "new version" must
+  // never be left behind a memory that rolled back.
+  run.pastNoReturn = true;
+  const generation = await run.host.commitVersion(old, next, writes);
+  // Memory next, synchronously: nothing below can fail halfway.
+  stamp(next, generation);
   run.host.swapRegistry(old, next);
   entry.current = next;
   for (const [p, pending] of run.pending) tally(run, p.surface, p.commit(pending));
@@ -394,8 +415,14 @@ function detailOf(run: Run, step: StepName): { detail?: string } {
           }
         : {};
     case "handoff": {
-      const ready = [...run.pending].filter(([, pending]) => pending !== undefined).map(([p]) => p.label);
-      return { detail: `${ready.length ? ready.join(", ") : "nothing"} ready, ${run.report.moved.bytes} bytes moved` };
+      // Per surface, the participants with something to hand over (a drop decision is not a move).
+      const count = { index: 0, crdt: 0, cdc: 0, "logical-type": 0 };
+      for (const [p, pending] of run.pending) {
+        if (typeof pending === "object" && pending !== null && !("drop" in pending)) count[p.surface]++;
+      }
+      return {
+        detail: `${count.index} index(es), ${count.crdt} crdt state(s), ${count.cdc} cdc stream(s), ${run.report.moved.bytes} bytes`,
+      };
     }
     case "commit":
       return run.next ? { detail: `generation ${run.old?.handle.generation} → ${run.next.handle.generation}` } : {};
@@ -404,13 +431,13 @@ function detailOf(run: Run, step: StepName): { detail?: string } {
   }
 }
 
-async function withTimeout(step: StepName, ms: number, fn: () => Promise<void>): Promise<void> {
+/** Runs a step, failing it after `ms` — unless the run is past the point of no return by then. */
+async function withTimeout(step: StepName, ms: number, run: Run, fn: () => Promise<void>): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new PluginError(ErrorCode.Timeout, `step ${step} did not finish within ${ms} ms`)),
-      ms,
-    );
+    timer = setTimeout(() => {
+      if (!run.pastNoReturn) reject(new PluginError(ErrorCode.Timeout, `step ${step} did not finish within ${ms} ms`));
+    }, ms);
   });
   try {
     await Promise.race([fn(), timeout]);

@@ -6,7 +6,7 @@
  * @module
  */
 import { runSuite, type SuiteOutcome } from "../core/suite.ts";
-import type { BenchEnv, ComponentName } from "../core/types.ts";
+import type { BenchEnv, ComponentName, FixtureName, HnswlibModule } from "../core/types.ts";
 
 declare global {
   interface Window {
@@ -29,9 +29,24 @@ const env: BenchEnv = {
     const res = await fetch(`/dist/${name}.wasm`);
     return res.ok ? new Uint8Array(await res.arrayBuffer()) : undefined;
   },
-  // Chromium reports only the JS heap (precise with --enable-precise-memory-info); ArrayBuffers are not in it.
-  heapBytes: () => memory?.usedJSHeapSize ?? 0,
+  async fixture(name: FixtureName) {
+    const res = await fetch(`/fixtures/${name}.wasm`);
+    return res.ok ? new Uint8Array(await res.arrayBuffer()) : undefined;
+  },
+  // Chromium reports only the JS heap (precise with --enable-precise-memory-info): no ArrayBuffers, no RSS.
+  memory: () => ({ heap: memory?.usedJSHeapSize ?? 0 }),
   gc: () => gc?.(),
+  hnswlib: async () => {
+    const { loadHnswlib } = (await import("hnswlib-wasm")) as unknown as { loadHnswlib: () => Promise<HnswlibModule> };
+    return await loadHnswlib();
+  },
+  notHere: [
+    {
+      id: "call-overhead.peers",
+      reason:
+        "jco glue and Extism are set up from Node (jco's transpiler writes the glue to disk; the SDK loads from node_modules): Node only",
+    },
+  ],
   log: (line) => {
     window.benchLog.push(line);
     console.log(line);

@@ -6,21 +6,11 @@
  *
  * @module
  */
-import { readComponent, readCoreModule } from "../../src/component/binary.ts";
-import { ComponentModule } from "../../src/component/mod.ts";
-import { PluginHost } from "../../src/mod.ts";
+import { component, PluginHost } from "../../src/mod.ts";
+import { mainCoreModule } from "./core-module.ts";
 import { figure } from "./figure.ts";
 import { now, tick } from "./stats.ts";
 import type { BenchEnv, ComponentName, Figure } from "./types.ts";
-
-/** The core module the host runs: the one exporting memory + cabi_realloc + manifest. */
-function mainCoreModule(bytes: Uint8Array): Uint8Array {
-  for (const core of readComponent(bytes).coreModules) {
-    const names = new Set(readCoreModule(core).exports.map((e) => e.name));
-    if (names.has("memory") && names.has("cabi_realloc") && names.has("manifest")) return core;
-  }
-  throw new Error("no main core module");
-}
 
 /** Imports that satisfy any module: every function a no-op returning 0. */
 function stubImports(module: WebAssembly.Module): WebAssembly.Imports {
@@ -44,7 +34,7 @@ export async function coldLoad(env: BenchEnv): Promise<Figure[]> {
     const rawCold: number[] = [];
     const rawWarm: number[] = [];
     for (let r = 0; r < rounds + 1; r++) {
-      ComponentModule.clearCache();
+      component.ComponentModule.clearCache();
       let host = new PluginHost({ onLog: () => {} });
       let t0 = now();
       await host.load(bytes);

@@ -7,8 +7,7 @@
  * @module
  */
 import { decode, encode } from "@msgpack/msgpack";
-import { ComponentInstance, ComponentModule } from "../../src/component/mod.ts";
-import type { CrdtClient } from "../../src/component/mod.ts";
+import { component } from "../../src/mod.ts";
 import { figure } from "./figure.ts";
 import { now, tick } from "./stats.ts";
 import type { BenchEnv, ComponentName, Figure } from "./types.ts";
@@ -40,11 +39,11 @@ export async function crdtMerge(env: BenchEnv): Promise<Figure[]> {
   for (const name of ["crdt-v1", "crdt-v2"] as ComponentName[]) {
     const bytes = await env.component(name);
     if (!bytes) continue;
-    const instance = await ComponentInstance.instantiate(await ComponentModule.compile(bytes), {
+    const instance = await component.ComponentInstance.instantiate(await component.ComponentModule.compile(bytes), {
       pluginId: `bench.${name}`,
       grants: new Set(),
     });
-    const crdt = instance.crdt as CrdtClient;
+    const crdt = instance.crdt as component.CrdtClient;
     // Each version merges bytes in its own format (v2 reads v1 and re-persists as its binary format 2).
     const source = crdt.fromPersisted(KIND, v1Bytes);
     const persisted = source.persist();

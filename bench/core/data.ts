@@ -26,6 +26,46 @@ export function randomVectors(rows: number, dim: number, seed: number): Float32A
   return out;
 }
 
+/** Standard normal samples (Box-Muller) from a seeded uniform source. */
+export function gaussian(seed: number): () => number {
+  const uniform = random(seed);
+  let spare: number | undefined;
+  return () => {
+    if (spare !== undefined) {
+      const s = spare;
+      spare = undefined;
+      return s;
+    }
+    const u = Math.max(uniform(), 1e-12);
+    const v = uniform();
+    const r = Math.sqrt(-2 * Math.log(u));
+    spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  };
+}
+
+/** Clusters in the demo's catalogue (demo/web/src/dataset.ts: eight categories). */
+export const CLUSTERS = 8;
+
+/**
+ * Vectors shaped like the demo's embeddings (demo/web/src/dataset.ts): each row
+ * is one of {@link CLUSTERS} centroids plus 0.35 x N(0, 1) noise per dimension.
+ * The centroids come from `centroidSeed` alone, so index rows and queries made
+ * with different `seed`s share them (queries land near the rows, as in the demo).
+ */
+export function clusteredVectors(rows: number, dim: number, seed: number, centroidSeed = 7): Float32Array {
+  const c = gaussian(centroidSeed);
+  const centroids = Float32Array.from({ length: CLUSTERS * dim }, () => c());
+  const noise = gaussian(seed);
+  const pick = random(seed ^ 0x5bd1e995);
+  const out = new Float32Array(rows * dim);
+  for (let r = 0; r < rows; r++) {
+    const at = Math.floor(pick() * CLUSTERS) * dim;
+    for (let d = 0; d < dim; d++) out[r * dim + d] = (centroids[at + d] as number) + 0.35 * noise();
+  }
+  return out;
+}
+
 export function sequentialIds(rows: number): BigInt64Array {
   const ids = new BigInt64Array(rows);
   for (let i = 0; i < rows; i++) ids[i] = BigInt(i);

@@ -22,17 +22,25 @@ export interface PairedFigure {
 
 export function figure(p: PairedFigure): Figure {
   const out: Figure = { id: p.id, group: p.group, name: p.name, unit: p.unit, value: summarize(p.samples) };
+  let ratios = p.ratios;
   if (p.baseline) {
     out.baseline = { name: p.baseline.name, unit: p.baseline.unit ?? p.unit, value: summarize(p.baseline.samples) };
     const base = p.baseline.samples;
-    const ratios = p.ratios ?? p.samples.map((v, i) => v / (base[i] as number));
-    out.ratio = summarize(ratios);
-  } else if (p.ratios) {
-    out.ratio = summarize(p.ratios);
+    ratios ??= p.samples.map((v, i) => v / (base[i] as number));
   }
+  if (ratios) out.ratio = summarize(ratios);
   if (p.goal) {
-    const measured = p.goal.of === "ratio" ? (out.ratio?.median ?? Number.NaN) : out.value.median;
-    out.goal = { ...p.goal, met: meets(p.goal, measured), text: `${p.goal.of} ${p.goal.op} ${p.goal.value}` };
+    const goal = p.goal;
+    // The verdict is the median's; how many single rounds met the goal shows how firm that verdict is.
+    const judged = goal.of === "ratio" ? (ratios ?? []) : p.samples;
+    const measured = goal.of === "ratio" ? (out.ratio?.median ?? Number.NaN) : out.value.median;
+    out.goal = {
+      ...goal,
+      met: meets(goal, measured),
+      text: `${goal.of} ${goal.op} ${goal.value}`,
+      roundsMet: judged.filter((x) => meets(goal, x)).length,
+      rounds: judged.length,
+    };
   }
   if (p.notes) out.notes = p.notes;
   return out;

@@ -7,9 +7,7 @@
  * @module
  */
 import { Table, vectorFromArray, Utf8 } from "apache-arrow";
-import { fromIPC, toIPC } from "../../src/arrow.ts";
-import { ComponentInstance, ComponentModule } from "../../src/component/mod.ts";
-import type { LogicalTypeClient } from "../../src/component/mod.ts";
+import { component, fromIPC, toIPC } from "../../src/mod.ts";
 import { random } from "./data.ts";
 import { figure } from "./figure.ts";
 import { now, tick } from "./stats.ts";
@@ -51,11 +49,11 @@ export async function logicalTypeCast(env: BenchEnv): Promise<Figure[]> {
   for (const name of ["types-v1", "types-v2"] as ComponentName[]) {
     const bytes = await env.component(name);
     if (!bytes) continue;
-    const instance = await ComponentInstance.instantiate(await ComponentModule.compile(bytes), {
+    const instance = await component.ComponentInstance.instantiate(await component.ComponentModule.compile(bytes), {
       pluginId: `bench.${name}`,
       grants: new Set(),
     });
-    const types = instance.logicalType as LogicalTypeClient;
+    const types = instance.logicalType as component.LogicalTypeClient;
     // Correctness, outside the timing: the plugin's storage and the TS parse agree.
     const storage = types.fromLiteral(NAME, column);
     checkAgainstTs(name, fromIPC(storage), parseTs(texts.slice(0, 100)));

@@ -49,14 +49,25 @@ export async function runSuite(env: BenchEnv, only?: readonly string[]): Promise
     skipped: [],
   };
   const failures: SuiteOutcome["failures"] = [];
+  const start = env.loadAverage?.();
+  results.skipped.push(...(env.notHere ?? []));
+  if (env.smoke)
+    env.log("smoke run: tiny sizes, one round; it proves every benchmark runs and checks its answers, no verdicts");
+  const suiteEnv: BenchEnv = {
+    ...env,
+    skip: (id, reason) => {
+      results.skipped.push({ id, reason });
+      env.log(`  skipped ${id}: ${reason}`);
+    },
+  };
   for (const [id, run] of BENCHMARKS) {
     if (only?.length && !only.includes(id)) continue;
     const s0 = performance.now();
     env.log(`${id} ...`);
     try {
-      const figures = await run(env);
+      const figures = await run(suiteEnv);
       results.figures.push(...figures);
-      for (const f of figures) env.log(`  ${describe(f)}`);
+      for (const f of figures) env.log(`  ${describe(f, env.smoke)}`);
     } catch (err) {
       if (err instanceof Unavailable) {
         results.skipped.push({ id, reason: err.message });
@@ -70,6 +81,7 @@ export async function runSuite(env: BenchEnv, only?: readonly string[]): Promise
     env.log(`  (${((performance.now() - s0) / 1000).toFixed(1)} s)`);
   }
   results.durationMs = performance.now() - t0;
+  results.load = { start, end: env.loadAverage?.() };
   return { results, failures };
 }
 
@@ -77,15 +89,19 @@ function fmt(x: number): string {
   return Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3);
 }
 
-export function describe(f: {
-  name: string;
-  unit: string;
-  value: { median: number };
-  ratio?: { median: number };
-  goal?: { text: string; met: boolean };
-}): string {
-  let s = `${f.name}: ${fmt(f.value.median)} ${f.unit}`;
-  if (f.ratio) s += `, ratio ${fmt(f.ratio.median)}`;
-  if (f.goal) s += ` (goal ${f.goal.text}: ${f.goal.met ? "met" : "NOT met"})`;
+/** "median (min–max)". */
+function spread(x: { median: number; min: number; max: number }): string {
+  return `${fmt(x.median)} (${fmt(x.min)}–${fmt(x.max)})`;
+}
+
+/** One console line per figure: median (min–max) of the value and the ratio, and the verdict on the median. */
+export function describe(f: Figure, smoke = false): string {
+  let s = `${f.name}: ${spread(f.value)} ${f.unit}`;
+  if (f.baseline) s += ` vs ${spread(f.baseline.value)}`;
+  if (f.ratio) s += `, ratio ${spread(f.ratio)}`;
+  if (f.goal && !smoke) {
+    const firm = f.goal.rounds > 1 ? `, ${f.goal.roundsMet}/${f.goal.rounds} rounds` : "";
+    s += ` (goal ${f.goal.text}: ${f.goal.met ? "met" : "MISSED"} on the median${firm})`;
+  }
   return s;
 }

@@ -23,6 +23,7 @@ export const components = [
   ["vector-flat-v2-incompatible", "vector-flat-v2-incompatible.wasm", "index-plugin"],
   ["changelog-v1", "changelog-v1.wasm", "cdc-plugin"],
   ["changelog-v2", "changelog-v2.wasm", "cdc-plugin"],
+  ["changelog-v2-incompatible", "changelog-v2-incompatible.wasm", "cdc-plugin"],
 ];
 const fixtures = [["arrow-echo", "arrow-echo.wasm", "index-plugin"]];
 

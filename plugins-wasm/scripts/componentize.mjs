@@ -1,28 +1,9 @@
-// Wraps a core wasm module that implements the canonical ABI of one
-// `uni:plugin` world into a component, with jco's JS API (its CLI ignores
-// --world-name; see docs/abi.md).
-import { fileURLToPath } from "node:url";
-import { _setPreopens } from "@bytecodealliance/preview2-shim/filesystem";
+// The samples and test fixtures are wrapped exactly as `uni-plugin build` wraps an author's core module:
+// one implementation, in the CLI (cli/lib/componentize.mjs).
+import { loadJco } from "../../cli/lib/componentize.mjs";
 
-// preview2-shim >= 0.25 starts with no preopened directories, so jco's
-// wasm-tools cannot read `wit/` unless we open the file system first.
-_setPreopens({ "/": "/" });
-const { componentEmbed, componentNew } = await import("@bytecodealliance/jco");
+// Importers (test/fixtures/build.mjs) use jco directly after importing this module: open the file system for
+// jco's wasm-tools now, as this module always did.
+await loadJco();
 
-/** Absolute path of the repository's `wit/` folder: the single source of truth. */
-export const witPath = fileURLToPath(new URL("../../wit", import.meta.url));
-
-/**
- * @param {Uint8Array} core  core module exporting `memory`, `cabi_realloc`, `manifest`, `<iface>#<func>`…
- * @param {string} world     e.g. "index-plugin"
- * @returns {Promise<Uint8Array>} the component's bytes
- */
-export async function componentize(core, world) {
-  const embedded = await componentEmbed({
-    binary: core,
-    witPath,
-    world: `uni:plugin/${world}@1.0.0`,
-    stringEncoding: "utf8",
-  });
-  return await componentNew(embedded, []);
-}
+export { componentize, witPath } from "../../cli/lib/componentize.mjs";

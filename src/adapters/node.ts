@@ -102,3 +102,5 @@ function wrap(worker: Worker): WorkerLike {
   });
   return port;
 }
+
+export { fileStore, openFileStore, NodeDirectory, type LogStoreOptions, type LogOpenReport } from "./node-fs.ts";

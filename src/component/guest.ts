@@ -37,6 +37,8 @@ export class Guest {
   live = true;
   /** True while a host import (log, emit) runs: the guest is mid-call, so re-entry is refused. */
   inImport = false;
+  /** What the guest's abort handler logged just before trapping (see `makeLog`), for the trap's message. */
+  abortMessage = "";
   /** Why the instance is poisoned, for the message of every later refusal. */
   poisonReason = "";
   private buffer: ArrayBuffer;
@@ -109,7 +111,11 @@ export class Guest {
    * instance: its memory may be half-written, so nothing may enter it again.
    */
   trap(err: unknown, what: string): TrapError {
-    const original = err instanceof Error ? err.message : typeof err === "string" ? err : safeJson(err);
+    let original = err instanceof Error ? err.message : typeof err === "string" ? err : safeJson(err);
+    if (this.abortMessage) {
+      original += `; the plugin said: ${this.abortMessage}`;
+      this.abortMessage = "";
+    }
     // Say how full memory is: a guest allocator that hits the host ceiling usually traps, not errors.
     const pages = this.memory.buffer.byteLength / 65536;
     const message = `plugin ${this.pluginId} trapped in ${what}: ${original} (linear memory ${pages} pages, host ceiling ${this.memoryPagesCeiling} pages)`;
@@ -149,10 +155,13 @@ export class Guest {
   /** Allocates `bytes.length` in the guest and copies once. Returns the pointer (len is the caller's). */
   writeBytes(bytes: Uint8Array): number {
     const len = bytes.length;
-    const ptr = this.realloc(0, 0, 1, len);
+    // wasm hands an i32 back: a pointer at or above 2 GiB arrives negative, so read it as unsigned.
+    const ptr = this.realloc(0, 0, 1, len) >>> 0;
     if (len === 0) return ptr;
     const mem = this.bytes(); // after realloc: it may have grown memory
-    if (ptr <= 0 || ptr + len > mem.length) throw new AbiViolation(`cabi_realloc returned out-of-bounds ${ptr}`);
+    if (ptr === 0 || ptr + len > mem.length) {
+      throw new AbiViolation(`cabi_realloc returned [${ptr}, +${len}), outside the ${mem.length}-byte linear memory`);
+    }
     mem.set(bytes, ptr);
     return ptr;
   }
@@ -164,12 +173,36 @@ export class Guest {
 
   // ------------------------------------------------------------ lifting (guest → host)
 
+  /**
+   * Checks a guest-supplied `[ptr, +len)` (both read as unsigned 32-bit, as
+   * the canonical ABI defines them) against the current memory and returns
+   * `ptr` as an unsigned offset.
+   *
+   * # Errors
+   * Throws `AbiViolation` (handled as a trap) when the range does not lie inside linear memory.
+   */
+  range(ptr: number, len: number, what: string): number {
+    const p = ptr >>> 0;
+    const n = len >>> 0;
+    const size = this.bytes().length;
+    if (p + n > size) {
+      throw new AbiViolation(`${what} [${p}, +${n}) lies outside the ${size}-byte linear memory`);
+    }
+    return p;
+  }
+
+  /** An area of `size` bytes at the guest-supplied `at` (a return area, or a pointer into one). */
+  private area(at: number, size: number): number {
+    return this.range(at, size, "result area");
+  }
+
   private checkRange(ptr: number, len: number): void {
     if (ptr + len > this.u8.length) throw new AbiViolation(`result [${ptr}, +${len}) lies outside linear memory`);
   }
 
   /** A `list<u8>` at `[ptr@at, len@at+4]`, copied out once. */
   copyList(at: number): Uint8Array {
+    at = this.area(at, 8);
     const dv = this.view();
     const ptr = dv.getUint32(at, true);
     const len = dv.getUint32(at + 4, true);
@@ -179,6 +212,7 @@ export class Guest {
 
   /** A `list<u8>` at `at`, as a view into guest memory (valid until the next guest call or memory growth). */
   lendList(at: number): Uint8Array {
+    at = this.area(at, 8);
     const dv = this.view();
     const ptr = dv.getUint32(at, true);
     const len = dv.getUint32(at + 4, true);
@@ -187,6 +221,7 @@ export class Guest {
   }
 
   string(at: number): string {
+    at = this.area(at, 8);
     const dv = this.view();
     const ptr = dv.getUint32(at, true);
     const len = dv.getUint32(at + 4, true);
@@ -200,6 +235,7 @@ export class Guest {
 
   /** A `list<string>` at `at`. */
   strings(at: number): string[] {
+    at = this.area(at, 8);
     const dv = this.view();
     const ptr = dv.getUint32(at, true);
     const len = dv.getUint32(at + 4, true);
@@ -215,6 +251,7 @@ export class Guest {
    * (4 for the 20-byte results, 8 for `result<u64, fn-error>`).
    */
   resultError(area: number, errAt = 4): PluginCallError | undefined {
+    area = this.area(area, errAt + 16);
     const dv = this.view();
     const tag = dv.getUint8(area);
     if (tag === 0) return undefined;
@@ -227,6 +264,7 @@ export class Guest {
 
   /** Writes `result<_, fn-error>` for an import's return area (used by `cdc-sink.emit`). */
   writeResult(area: number, error: PluginError | undefined): void {
+    area = this.range(area, 20, "return area");
     if (!error) {
       this.view().setUint8(area, 0);
       return;

@@ -16,6 +16,7 @@ import { IndexClient } from "../surfaces/index.ts";
 import { LogicalTypeClient } from "../surfaces/logical-type.ts";
 import { CDC_SINK, HOST_LOG, interfaceName, SURFACE_RESOURCE, SURFACES } from "./abi.ts";
 import { DISPOSED, Guest, POISONED } from "./guest.ts";
+import { LogLimiter, type LogStats } from "./log-limit.ts";
 import type { ComponentModule } from "./module.ts";
 import { ResourceTable } from "./resources.ts";
 import type { CdcSink, InstantiateOptions, LogLevel, SurfaceName } from "./types.ts";
@@ -42,6 +43,7 @@ export class ComponentInstance {
   private readonly dtors: Map<SurfaceName, (rep: number) => void>;
   private readonly manifestFn: () => number;
   private readonly postManifest: (area: number) => void;
+  #logStats: LogStats = { delivered: 0, dropped: 0, droppedBytes: 0, truncated: 0 };
 
   private constructor(
     readonly module: ComponentModule,
@@ -98,7 +100,8 @@ export class ComponentInstance {
     const ref: { g?: Guest } = {};
     const instanceRef: { value?: ComponentInstance } = {};
     const tables = new Map<SurfaceName, ResourceTable>();
-    const imports: WebAssembly.Imports = { [HOST_LOG]: { log: makeLog(ref, options.log) } };
+    const limiter = new LogLimiter(options.logLimits);
+    const imports: WebAssembly.Imports = { [HOST_LOG]: { log: makeLog(ref, options.log, limiter) } };
     if (needsSink) imports[CDC_SINK] = { emit: makeEmit(ref, options.cdcSink as CdcSink) };
     for (const surface of SURFACES) {
       const resource = SURFACE_RESOURCE[surface];
@@ -136,6 +139,7 @@ export class ComponentInstance {
     );
     ref.g = g;
     const instance = new ComponentInstance(module, g, exports, tables);
+    instance.#logStats = limiter.stats;
     instanceRef.value = instance;
     const init = exports._initialize as (() => void) | undefined;
     if (init) {
@@ -171,6 +175,11 @@ export class ComponentInstance {
     } catch (e) {
       throw g.trap(e, "manifest");
     }
+  }
+
+  /** What `host-log` has delivered, and what its size and rate caps held back (a snapshot). */
+  get logStats(): LogStats {
+    return { ...this.#logStats };
   }
 
   /** Whether a trap has poisoned this instance. */
@@ -227,16 +236,27 @@ export class ComponentInstance {
 function makeLog(
   ref: { g?: Guest },
   sink: InstantiateOptions["log"],
+  limiter: LogLimiter,
 ): (level: number, ptr: number, len: number) => void {
   return (level, ptr, len) => {
     const g = ref.g as Guest;
     const name = LEVELS[level];
-    if (name === undefined) throw new Error(`host-log.log: level ${level} is not a valid enum value`);
+    if (name === undefined) throw new Error(`host-log.log: level ${level >>> 0} is not a valid enum value`);
+    // Checked before anything else, sink or not: a bad pointer is a broken guest either way.
+    const at = g.range(ptr, len, "host-log.log message");
+    const size = len >>> 0;
+    // The AssemblyScript SDK's abort handler logs `abort: <message>` at error level right before it traps:
+    // remember it, so the TrapError says what the plugin said (read whether or not anyone listens to logs).
+    if (level === 4 && size >= 7) {
+      const head = lenient.decode(g.bytes().subarray(at, at + Math.min(size, 2048)));
+      if (head.startsWith("abort: ")) g.abortMessage = head.slice(7);
+    }
     if (!sink) return;
-    const mem = g.bytes();
-    if (ptr + len > mem.length) throw new Error("host-log.log: message lies outside linear memory");
+    const kept = limiter.admit(size);
+    if (kept < 0) return; // over the rate cap: dropped and counted, nothing decoded
     // Lenient decoding: a log line with a bad byte is still worth reading.
-    const message = lenient.decode(mem.subarray(ptr, ptr + len));
+    let message = lenient.decode(g.bytes().subarray(at, at + kept));
+    if (kept < size) message += ` [truncated: ${size - kept} more bytes]`;
     g.enterImport();
     try {
       sink(name, message);
@@ -253,13 +273,19 @@ function makeEmit(
   const decoder = new TextDecoder("utf-8", { fatal: true });
   return (outPtr, outLen, lsnStart, lsnEnd, payPtr, payLen, retArea) => {
     const g = ref.g as Guest;
+    // Pointers and lengths are unsigned 32-bit: 0xfffffff0 is near the top of memory, not -16.
+    const out = g.range(outPtr, outLen, "cdc-sink.emit output");
+    const pay = g.range(payPtr, payLen, "cdc-sink.emit payload");
+    g.range(retArea, 20, "cdc-sink.emit return area");
     const mem = g.bytes();
-    if (outPtr + outLen > mem.length || payPtr + payLen > mem.length) {
-      throw new Error("cdc-sink.emit: an argument lies outside linear memory");
+    let output: string;
+    try {
+      output = decoder.decode(mem.subarray(out, out + (outLen >>> 0)));
+    } catch {
+      throw new Error("cdc-sink.emit: the output name is not valid UTF-8");
     }
-    const output = decoder.decode(mem.subarray(outPtr, outPtr + outLen));
     // Copy: the host may keep the payload, and guest memory can grow (detaching views) later.
-    const payload = mem.slice(payPtr, payPtr + payLen);
+    const payload = mem.slice(pay, pay + (payLen >>> 0));
     let failure: PluginError | undefined;
     g.enterImport();
     try {

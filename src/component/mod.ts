@@ -23,6 +23,7 @@ export {
   type LogLevel,
   type SurfaceName,
 } from "./types.ts";
+export { DEFAULT_LOG_LIMITS, type LogLimits, type LogStats } from "./log-limit.ts";
 export { CdcClient, CdcStream } from "../surfaces/cdc.ts";
 export { CrdtClient, CrdtState } from "../surfaces/crdt.ts";
 export { IndexClient, IndexHandle } from "../surfaces/index.ts";

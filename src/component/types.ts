@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { LogLimits } from "./log-limit.ts";
+
 /** The four stateful surfaces a `uni:plugin` component may export. */
 export type SurfaceName = "index" | "cdc" | "crdt" | "logical-type";
 
@@ -37,6 +39,8 @@ export interface InstantiateOptions {
   grants: ReadonlySet<string>;
   /** `host-log` messages; dropped when absent. */
   log?: (level: LogLevel, message: string) => void;
+  /** Size and rate caps on `host-log` (defaults: 16 KiB per message, 1000 messages and 1 MiB per second). */
+  logLimits?: LogLimits;
   /** `cdc-sink.emit`; required (with the grant) when the module imports `cdc-sink`. */
   cdcSink?: CdcSink;
 }

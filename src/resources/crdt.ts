@@ -10,6 +10,8 @@
 import { decode, Encoder } from "@msgpack/msgpack";
 import { ErrorCode, PluginError } from "../errors.ts";
 import { declared } from "../manifest.ts";
+import type { CrdtLog } from "../durable/logs.ts";
+import type { Mutation } from "../store/types.ts";
 import type { CrdtClient, CrdtState } from "../surfaces/crdt.ts";
 import { naming, sameValue } from "./compat.ts";
 import { LiveResource, type PluginEntry } from "./entry.ts";
@@ -66,6 +68,8 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
   readonly survivesTrap = false;
   /** @internal the serving version's state; swapped by reload's commit. */
   state: CrdtState;
+  /** @internal its snapshot and journal in the host's store (durable hosts only). */
+  log: CrdtLog | undefined;
 
   /** @internal created by PluginHost.createCrdt */
   constructor(entry: PluginEntry, name: string, kind: string, state: CrdtState, onDrop: (r: LiveResource) => void) {
@@ -87,7 +91,13 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
    * `PluginCallError` for an op it refuses; the state is unchanged either way.
    */
   apply(op: unknown): Promise<void> {
-    return this.call(() => this.state.apply(opBytes(op, `crdt "${this.name}".apply`)));
+    return this.call(() => {
+      const bytes = opBytes(op, `crdt "${this.name}".apply`);
+      this.state.apply(bytes);
+      // A durable host journals the op (copied now: `bytes` may be the encoder's buffer); the call resolves
+      // once it is durable (journal durability), so an acknowledged op survives a crash.
+      return this.log?.applied({ op: "apply", bytes });
+    });
   }
 
   /** Merges another state: a live one of the same kind, or persisted bytes. */
@@ -99,7 +109,10 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
       );
     }
     const bytes = other instanceof Uint8Array ? other : await other.persist();
-    return this.call(() => this.state.merge(bytes));
+    return this.call(() => {
+      this.state.merge(bytes);
+      return this.log?.applied({ op: "merge", bytes });
+    });
   }
 
   /** The value, decoded from MessagePack. */
@@ -119,6 +132,11 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
 
   protected release(): void {
     this.state.drop();
+  }
+
+  /** @internal after a drop: its snapshot and journal go from the host's store. */
+  protected override forget(): Promise<void> | undefined {
+    return this.log?.gone();
   }
 
   // ---------------------------------------------------------------- reload (see resources/handoff.ts)
@@ -172,14 +190,25 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
   }
 
   /** @internal */
+  /** @internal The store write of the new version's snapshot (a new journal epoch), or of the removal. */
+  async durable(ctx: HandoffContext, pending: CrdtPending | undefined): Promise<readonly Mutation[]> {
+    if (!this.log || !pending) return [];
+    if ("drop" in pending) return [await this.log.removal()];
+    return [await this.log.reloadWrite(pending.state.persist(), ctx.next.manifest.version)];
+  }
+
   commit(pending: CrdtPending | undefined): HandoffOutcome {
     if (!pending) return "none";
     if ("drop" in pending) {
       this.dropNow();
+      void this.log?.sweep().catch(() => {}); // its record went in the reload's commit; its journal follows
       return "dropped";
     }
     pending.retiring = this.state;
     this.state = pending.state;
+    this.log?.committed(this.entry.current.manifest.id, this.entry.current.manifest.version, () =>
+      this.state.persist(),
+    );
     return "moved";
   }
 

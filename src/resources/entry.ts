@@ -8,6 +8,7 @@
 import { ErrorCode, PluginError } from "../errors.ts";
 import type { Gate } from "../gate.ts";
 import type { PluginHandle, PluginVersion } from "../plugin.ts";
+import type { Mutation } from "../store/types.ts";
 import type { HandoffContext, HandoffOutcome } from "./handoff.ts";
 
 export type ResourceSurface = "index" | "cdc" | "crdt";
@@ -65,6 +66,8 @@ function settle<T>(gate: Gate, fn: () => T | Promise<T>): Promise<T> {
  */
 export abstract class LiveResource<P = unknown> {
   abstract readonly surface: ResourceSurface;
+  /** @internal its records in the host's store (durable hosts only). */
+  abstract log: { removal(): Promise<Mutation>; sweep(): Promise<void> } | undefined;
   /** @internal {@link handoff.ts Handoff.survivesTrap} */
   abstract readonly survivesTrap: boolean;
   readonly name: string;
@@ -113,9 +116,17 @@ export abstract class LiveResource<P = unknown> {
   /** @internal releases the plugin-side resource (no gate). */
   protected abstract release(): void;
 
-  /** Drops the resource from the plugin and the host (waits for a running reload). */
+  /** Drops the resource from the plugin and the host (waits for a running reload); a durable host forgets it too. */
   async drop(): Promise<void> {
-    await this.call(() => this.dropNow());
+    await this.call(() => {
+      this.dropNow();
+      return this.forget();
+    });
+  }
+
+  /** @internal after a drop: removes the resource from the host's store (durable hosts), resolving once durable. */
+  protected forget(): Promise<void> | undefined {
+    return undefined;
   }
 
   /** @internal drop without the gate: used by unload, by a forced reload, and by drop itself. */

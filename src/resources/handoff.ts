@@ -8,6 +8,7 @@
  *            state in the new version (invisible) and return it, or return nothing
  *   handoff  (step handoff, callers queued and drained) bring the prepared state up to
  *            date, or prepare it now; decide what commit does (move, drop, or nothing)
+ *   durable  (step commit, durable hosts) the store writes of the new state, committed with the version switch
  *   commit   (step commit) make the new state the serving one — must not fail
  *   abort    (rollback) undo whatever check/handoff made in the new version — must not fail
  *   retire   (step retire, after commit) release the old version's side
@@ -15,6 +16,7 @@
  * @module
  */
 import type { Surface } from "../manifest.ts";
+import type { Mutation } from "../store/types.ts";
 import type { PluginVersion } from "../plugin.ts";
 
 /** What a reload tells each participant. */
@@ -55,6 +57,12 @@ export interface Handoff<P = unknown> {
   check(ctx: HandoffContext): P | undefined | Promise<P | undefined>;
   /** Step handoff; `prepared` is what {@link check} returned. */
   handoff(ctx: HandoffContext, prepared: P | undefined): P | undefined | Promise<P | undefined>;
+  /**
+   * Step commit, first half, for a durable host: the store writes this participant's new state needs (its
+   * snapshot by the new version, or its removal), committed atomically with the version switch. Absent, or
+   * resolving none, when nothing changes in the store.
+   */
+  durable?(ctx: HandoffContext, pending: P | undefined): Promise<readonly Mutation[]>;
   /** Step commit: the new version serves now. Must not throw. */
   commit(pending: P | undefined): HandoffOutcome;
   /** Rollback: undo what check/handoff made in the new version. Must not throw. */

@@ -8,13 +8,18 @@
 import type { Table } from "apache-arrow";
 import { type ArrowInput, fromIPC, ipcOf } from "../arrow.ts";
 import { sameBytes } from "../bytes.ts";
+import type { IndexLog } from "../durable/logs.ts";
+import type { Mutation } from "../store/types.ts";
 import type { IndexHandle } from "../surfaces/index.ts";
 import { incompatible, naming } from "./compat.ts";
 import { LiveResource, type PluginEntry } from "./entry.ts";
 import { type HandoffContext, type HandoffOutcome, quietly, undoing } from "./handoff.ts";
 
-/** What an index carries through a reload: the handle opened in the new version, or the decision to drop it. */
-type IndexPending = { open: IndexHandle; retiring?: IndexHandle } | { drop: true };
+/**
+ * What an index carries through a reload: the handle opened in the new version (and, on a durable host, the
+ * store write of its snapshot by the new version, started right away), or the decision to drop it.
+ */
+type IndexPending = { open: IndexHandle; retiring?: IndexHandle; snapshot?: Promise<Mutation> } | { drop: true };
 
 export class LiveIndex extends LiveResource<IndexPending> {
   readonly surface = "index" as const;
@@ -22,6 +27,8 @@ export class LiveIndex extends LiveResource<IndexPending> {
   readonly survivesTrap = false;
   /** @internal the serving version's handle; swapped by reload's commit. */
   handle: IndexHandle;
+  /** @internal its record in the host's store (durable hosts only). */
+  log: IndexLog | undefined;
 
   /** @internal created by PluginHost.createIndex / openIndex */
   constructor(entry: PluginEntry, name: string, kind: string, handle: IndexHandle, onDrop: (r: LiveResource) => void) {
@@ -68,6 +75,11 @@ export class LiveIndex extends LiveResource<IndexPending> {
     this.handle.drop();
   }
 
+  /** @internal drop, and (durable host) its record with it. */
+  protected override forget(): Promise<void> | undefined {
+    return this.log?.gone();
+  }
+
   // ---------------------------------------------------------------- reload (see resources/handoff.ts)
 
   /** @internal
@@ -77,7 +89,15 @@ export class LiveIndex extends LiveResource<IndexPending> {
    */
   check(ctx: HandoffContext): IndexPending | undefined {
     if (ctx.oldPoisoned || !ctx.kept("index", this.kind)) return undefined;
-    return { open: this.#openIn(ctx) };
+    return this.#prepared(ctx, this.#openIn(ctx));
+  }
+
+  /** The opened handle, with its snapshot's store write under way on a durable host (callers still served). */
+  #prepared(ctx: HandoffContext, open: IndexHandle): IndexPending {
+    if (!this.log) return { open };
+    const snapshot = this.log.reloadWrite(open.persist(), ctx.next.manifest.version);
+    snapshot.catch(() => {}); // awaited by durable(); a reload that rolls back first leaves only an unlinked blob
+    return { open, snapshot };
   }
 
   /** @internal handoff: an index created after check-compat is opened now; a dropped kind or a trapped version drops it. */
@@ -90,14 +110,21 @@ export class LiveIndex extends LiveResource<IndexPending> {
       this.abort(prepared); // dropped by its user after check-compat: nothing to hand over
       return undefined;
     }
-    return prepared ?? { open: this.#openIn(ctx) };
+    return prepared ?? this.#prepared(ctx, this.#openIn(ctx));
+  }
+
+  /** @internal The store write of the new version's snapshot, or of the removal (durable hosts). */
+  async durable(_ctx: HandoffContext, pending: IndexPending | undefined): Promise<readonly Mutation[]> {
+    if (!this.log || !pending) return [];
+    if ("drop" in pending) return [await this.log.removal()];
+    return pending.snapshot ? [await pending.snapshot] : [];
   }
 
   /** @internal */
   commit(pending: IndexPending | undefined): HandoffOutcome {
     if (!pending) return "none";
     if ("drop" in pending) {
-      this.dropNow();
+      this.dropNow(); // its record went in the reload's commit
       return "dropped";
     }
     if (this.dropped) {
@@ -106,6 +133,7 @@ export class LiveIndex extends LiveResource<IndexPending> {
     }
     pending.retiring = this.handle;
     this.handle = pending.open;
+    this.log?.committed(this.entry.current.manifest.id, this.entry.current.manifest.version);
     return "moved";
   }
 

@@ -8,12 +8,15 @@
  */
 import { Table, Utf8, vectorFromArray } from "apache-arrow";
 import { type ArrowInput, fromIPC, ipcOf, toIPC } from "../arrow.ts";
+import { ErrorCode, PluginError } from "../errors.ts";
 import { declared } from "../manifest.ts";
 import type { LogicalTypeClient } from "../surfaces/logical-type.ts";
 import { incompatible } from "./compat.ts";
 import type { PluginEntry } from "./entry.ts";
 import { through } from "./entry.ts";
 import { checkOnly, type Handoff, type HandoffContext } from "./handoff.ts";
+
+const utf8 = new TextEncoder();
 
 /** How many distinct literals per type the host keeps as reload samples. */
 export const SAMPLE_LIMIT = 32;
@@ -33,12 +36,23 @@ export class LogicalType {
   readonly name: string;
   readonly #entry: () => PluginEntry;
   readonly #samples: Set<string>;
+  readonly #maxLiteralBytes: number;
 
-  /** @internal created by PluginHost.logicalType */
-  constructor(name: string, entry: () => PluginEntry, samples: Set<string>) {
+  readonly #sampled: () => void;
+
+  /** @internal created by PluginHost.logicalType; `sampled` is told when new samples were kept. */
+  constructor(
+    name: string,
+    entry: () => PluginEntry,
+    samples: Set<string>,
+    maxLiteralBytes: number,
+    sampled: () => void = () => {},
+  ) {
     this.name = name;
     this.#entry = entry;
     this.#samples = samples;
+    this.#maxLiteralBytes = maxLiteralBytes;
+    this.#sampled = sampled;
   }
 
   #client() {
@@ -60,13 +74,44 @@ export class LogicalType {
     return this.#call(() => this.#client().encodingVersion(this.name));
   }
 
-  /** Parses literals (e.g. `POINT(13.4 52.5)`) into a storage column; nulls stay null. */
+  /**
+   * Parses literals (e.g. `POINT(13.4 52.5)`) into a storage column; nulls stay null.
+   *
+   * # Errors
+   * `PluginError(TypeCoercion)` unless `literals` is an array of strings and nulls; `PluginError(ResourceLimit)`
+   * for a literal longer than the host's `maxLiteralBytes` (refused before the plugin sees it); the plugin's
+   * `PluginCallError` for a literal it cannot parse, naming the row.
+   */
   async fromLiteral(literals: readonly (string | null)[]): Promise<Table> {
+    if (!Array.isArray(literals)) {
+      throw new PluginError(ErrorCode.TypeCoercion, `${this.name}.fromLiteral: expected an array of strings and nulls`);
+    }
+    literals.forEach((lit, row) => {
+      if (lit !== null && typeof lit !== "string") {
+        throw new PluginError(
+          ErrorCode.TypeCoercion,
+          `${this.name}.fromLiteral: row ${row} is ${typeof lit}, not a string or null`,
+        );
+      }
+      // UTF-8 is at most 3 bytes per UTF-16 unit: only long strings need encoding to be measured.
+      if (lit !== null && lit.length * 3 > this.#maxLiteralBytes) {
+        const bytes = utf8.encode(lit).length;
+        if (bytes > this.#maxLiteralBytes) {
+          throw new PluginError(
+            ErrorCode.ResourceLimit,
+            `${this.name}.fromLiteral: row ${row} is ${bytes} bytes, over the host's limit of ${this.#maxLiteralBytes} ` +
+              "(HostOptions.maxLiteralBytes)",
+          );
+        }
+      }
+    });
     const ipc = utf8Column(literals);
     const out = await this.#call(() => this.#client().fromLiteral(this.name, ipc));
+    const before = this.#samples.size;
     for (const lit of literals) {
       if (lit !== null && this.#samples.size < SAMPLE_LIMIT) this.#samples.add(lit);
     }
+    if (this.#samples.size !== before) this.#sampled();
     return fromIPC(out);
   }
 

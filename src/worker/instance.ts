@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { LogStats } from "../component/log-limit.ts";
 import type { ComponentModule } from "../component/module.ts";
 import type { SurfaceName } from "../component/types.ts";
 import { ErrorCode, LoadError, PluginError } from "../errors.ts";
@@ -44,6 +45,7 @@ const SPAWN_ONLY = new Set([
   "spinMicros",
   "cdcSink",
 ]);
+// Everything else — e.g. `logLimits` (the host-log caps) — reaches `instantiate` in the worker as it is.
 
 export class WorkerInstance {
   /** The index surface, when the component exports it. */
@@ -54,6 +56,7 @@ export class WorkerInstance {
   /** The channel calls take: shared memory + Atomics, or messages only. */
   readonly channel: "atomics" | "message";
   readonly #conn: Connection;
+  #lastLogStats: LogStats = { delivered: 0, dropped: 0, droppedBytes: 0, truncated: 0 };
 
   private constructor(
     readonly module: ComponentModule,
@@ -167,6 +170,26 @@ export class WorkerInstance {
     }
     const [index, cdc, crdt, logicalType] = (await invoke(this.#conn, Op.LiveHandles, 0, [], call)) as number[];
     return { index: index ?? 0, cdc: cdc ?? 0, crdt: crdt ?? 0, "logical-type": logicalType ?? 0 };
+  }
+
+  /**
+   * What the worker instance's `host-log` delivered and what its caps held back (a snapshot). Once the
+   * worker is gone: the last snapshot taken (zeros if none was).
+   */
+  async logStats(call?: CallOptions): Promise<LogStats> {
+    if (this.#conn.gone) {
+      const bad = badCallOptions("logStats", call);
+      if (bad) throw bad;
+      return { ...this.#lastLogStats };
+    }
+    const [delivered, dropped, droppedBytes, truncated] = (await invoke(this.#conn, Op.LogStats, 0, [], call)) as number[];
+    this.#lastLogStats = {
+      delivered: delivered ?? 0,
+      dropped: dropped ?? 0,
+      droppedBytes: droppedBytes ?? 0,
+      truncated: truncated ?? 0,
+    };
+    return { ...this.#lastLogStats };
   }
 
   /** Current size of the guest's linear memory in bytes (0 once the worker is gone). */

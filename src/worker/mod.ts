@@ -26,6 +26,7 @@ export { persistShared } from "./shared.ts";
 export { webWorkerFactory } from "./factory.ts";
 export { serveWorker, type WorkerScope } from "./serve.ts";
 export { sharedChannelAvailable } from "./connection.ts";
+export type { LogLimits, LogStats } from "../component/log-limit.ts";
 export type {
   AcceptedEmit,
   CallOptions,

@@ -309,6 +309,10 @@ class Server {
       case Op.SetPluginId:
         instance.pluginId = a[0] as string;
         return undefined;
+      case Op.LogStats: {
+        const stats = instance.logStats;
+        return [stats.delivered, stats.dropped, stats.droppedBytes, stats.truncated];
+      }
 
       case Op.IndexKinds:
         return (instance.index as IndexClient).kinds();

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { LogLimits } from "../component/log-limit.ts";
 import type { LogLevel } from "../component/types.ts";
 import type { PluginError } from "../errors.ts";
 
@@ -99,6 +100,8 @@ export interface SpawnOptions {
   grants: ReadonlySet<string>;
   /** `host-log` lines, forwarded from the worker in order, with the in-thread instance's caps. */
   log?: (level: LogLevel, message: string) => void;
+  /** The `host-log` caps, applied in the worker by the instance itself (as `InstantiateOptions.logLimits`). */
+  logLimits?: LogLimits;
   /**
    * Called once when the instance dies (deadline or crash), after every pending call was rejected.
    * Not called for `dispose()`/`terminate()`, nor when `spawn` itself fails (nothing to restore).

@@ -54,7 +54,7 @@ class RecordingSink {
   }
 }
 
-async function load(version: "v1" | "v2") {
+async function load(version: "v1" | "v2" | "v2-incompatible") {
   const sink = new RecordingSink();
   const logs: LogLine[] = [];
   const plugin = await instantiateComponent<CdcPlugin>(`changelog-${version}.wasm`, {
@@ -108,6 +108,22 @@ describe("changelog manifest and start", () => {
       expect(plugin.cdc.start("changelog", undefined).checkpoint()).toBe(0n);
       expect(plugin.cdc.start("changelog", 42n).checkpoint()).toBe(42n);
       expect(plugin.cdc.start("changelog", 2n ** 64n - 1n).checkpoint()).toBe(2n ** 64n - 1n);
+    }
+  });
+});
+
+describe("changelog v2-incompatible", () => {
+  it("starts fresh streams like v2, but refuses to resume at any LSN", async () => {
+    const { plugin, sink } = await load("v2-incompatible");
+    expect(JSON.parse(plugin.manifest())).toMatchObject({ id: "dev.uni.changelog", version: "2.0.0" });
+    const fresh = plugin.cdc.start("changelog", undefined);
+    fresh.deliver(batch(0, 2));
+    expect(fresh.checkpoint()).toBe(2n);
+    expect(sink.ranges()).toEqual([[0n, 2n]]);
+    for (const from of [0n, 8n]) {
+      const err = fnErrorOf(() => plugin.cdc.start("changelog", from));
+      expect(err.code).toBe(0x105);
+      expect(err.message).toMatch(new RegExp(`cannot resume at LSN ${from}: it counts its position in batches`));
     }
   });
 });

@@ -309,7 +309,7 @@ describe("vector.flat errors are fn-errors, never traps", () => {
       [
         tableToIPC(new Table({ id: makeVector(Int32Array.of(1, 2, 3, 4)), vector: vec }), "stream"),
         2,
-        /column 'id' must be Int64, got Int32/,
+        /column 'id' is Int32; vector\.flat needs Int64/,
       ],
       [tableToIPC(new Table({ id: makeVector(BigInt64Array.of(1n, 2n, 3n, 4n)) }), "stream"), 2, /no column 'vector'/],
       [
@@ -318,7 +318,7 @@ describe("vector.flat errors are fn-errors, never traps", () => {
           "stream",
         ),
         2,
-        /column 'vector' must be FixedSizeList<Float32>, got Utf8/,
+        /column 'vector' is Utf8; vector\.flat needs FixedSizeList\[d\]<Float32>, or List<Float32> \/ LargeList<Float32>/,
       ],
       [sourceIpc([1n, 2n, 3n, 4n], values.subarray(0, 4 * d), d, [2]), 3, /column 'vector' row 2 is null/],
       [

@@ -106,19 +106,49 @@ describe("cdc surface through the host (changelog)", () => {
     expect(cdc.checkpointed).to.equal(2n);
   });
 
-  it("keeps delivering when a listener throws, and stops calling an unsubscribed one", async () => {
+  // This case used to say the opposite: a listener that threw was ignored and its data counted as delivered.
+  it("a sink that throws halts delivery with a typed error, keeps every batch, and resume() delivers each once", async () => {
     const host = await hostWith("changelog-v1");
-    const cdc = await host.attachCdc("listeners", "changelog");
+    const cdc = await host.attachCdc("listeners", "changelog", { retry: false });
     const seen: bigint[] = [];
-    cdc.onEmit(() => {
-      throw new Error("listener bug");
+    let broken = true;
+    cdc.onEmit((e) => {
+      if (broken) throw new Error("sink bug");
+      seen.push(e.lsnStart);
     });
+    await cdc.publish(mutations([1]));
+    await cdc.publish(mutations([2]));
+    const err = await expectRejects(cdc.delivered(), { code: ErrorCode.Io, retryable: true, name: "CdcSinkError" });
+    expect(err.message).to.contain("sink bug");
+    expect(cdc.sinkError).to.equal(err);
+    expect(cdc.emittedEnd).to.equal(2n); // the output handed both on; the host holds them
+    expect(cdc.acknowledged).to.equal(0n);
+    expect(await cdc.checkpoint()).to.equal(0n); // never past what the sink acknowledged
+    expect(cdc.retainedBatches).to.equal(2);
+
+    broken = false;
+    expect(await cdc.resume()).to.equal(2n);
+    expect(seen).to.deep.equal([0n, 1n]);
+    expect(cdc.sinkError).to.equal(null);
+    expect(await cdc.checkpoint()).to.equal(2n);
+    expect(cdc.retainedBatches).to.equal(0);
+    host.dispose();
+  });
+
+  it("stops calling an unsubscribed sink", async () => {
+    const host = await hostWith("changelog-v1");
+    const cdc = await host.attachCdc("unsubscribe", "changelog");
+    const seen: bigint[] = [];
+    const all: bigint[] = [];
+    cdc.onEmit((e) => all.push(e.lsnStart));
     const off = cdc.onEmit((e) => seen.push(e.lsnStart));
     await cdc.publish(mutations([1]));
     off();
     await cdc.publish(mutations([2]));
     expect(seen).to.deep.equal([0n]);
-    expect(cdc.emittedEnd).to.equal(2n);
+    expect(all).to.deep.equal([0n, 1n]);
+    expect(cdc.acknowledged).to.equal(2n);
+    host.dispose();
   });
 
   it("refuses bytes that are not Arrow IPC without using up an LSN", async () => {

@@ -66,3 +66,24 @@ describe("bad input to PluginHost", () => {
     host.dispose();
   });
 });
+
+describe("logical-type literals over the host's bound", () => {
+  it("are refused before the plugin sees them, and never become reload samples", async () => {
+    const host = new PluginHost({ onLog: () => {}, maxLiteralBytes: 64 });
+    const handle = await host.load(await loadPlugin("types-v1"));
+    const geo = host.logicalType("geo.point");
+    const long = `POINT(1 ${"1".repeat(100)})`;
+    await expectRejects(geo.fromLiteral(["POINT(1 2)", long]), {
+      code: ErrorCode.ResourceLimit,
+      message: ["row 1", "64"],
+    });
+    await expectRejects(geo.fromLiteral("POINT(1 2)" as unknown as string[]), { code: ErrorCode.TypeCoercion });
+    await expectRejects(geo.fromLiteral([7 as unknown as string]), { code: ErrorCode.TypeCoercion, message: "row 0" });
+    expect((await geo.fromLiteral(["POINT(1 2)"])).numRows).to.equal(1);
+    // The refused literal was not kept: the reload re-checks only what the plugin really parsed.
+    const report = await host.reload(handle, await loadPlugin("types-v2"));
+    expect(report.ok).to.equal(true);
+    expect(host.plugins()[0]?.log.dropped).to.equal(0);
+    host.dispose();
+  });
+});

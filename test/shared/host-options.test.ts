@@ -1,4 +1,5 @@
 // PluginHost options: the memory ceiling (always wins over what a plugin asks) and host-log routing.
+import { makeVector, Table } from "apache-arrow";
 import { describe, expect, it } from "#test";
 import { ErrorCode, LoadError, PluginHost } from "../../src/mod.ts";
 import { loadFixture, loadPlugin } from "../support/fixtures.ts";
@@ -18,10 +19,10 @@ describe("PluginHost options", () => {
   });
 
   it("keeps a plugin under the ceiling even when its manifest asks for more", async () => {
-    // vector-flat-v1 asks for limits.memory_pages = 1024 (64 MiB); the host's 64 pages (4 MiB) win.
+    // vector-flat-v1 asks for limits.memory_pages = 8192 (512 MiB); the host's 64 pages (4 MiB) win.
     const host = new PluginHost({ memoryPagesCeiling: 64 });
     await host.load(await loadPlugin("vector-flat-v1"));
-    expect(host.plugins()[0]?.manifest.limits.memory_pages).to.equal(1024);
+    expect(host.plugins()[0]?.manifest.limits.memory_pages).to.equal(8192);
     const small = await host.createIndex("small", "vector.flat", vectorTable([1n, 2n], seededFloats(1, 16), 8));
     expect((await small.persist()).length).to.be.greaterThan(0);
     // 6.4 MB of vectors cannot fit in 4 MiB: a typed failure that names the ceiling, not a crash.
@@ -50,5 +51,32 @@ describe("PluginHost options", () => {
     });
     await idx.drop();
     expect(entries).to.deep.include({ pluginId: "test.fixture.index-echo", level: "debug", message: "dropped" });
+  });
+});
+
+describe("a manifest's own memory limit", () => {
+  it("applies when it is lower than the host's ceiling: the plugin cannot grow past what it asked for", async () => {
+    // changelog-v1 asks for limits.memory_pages = 256 (16 MiB); the host's default ceiling is 1 GiB.
+    const host = new PluginHost({ onLog: () => {} });
+    await host.load(await loadPlugin("changelog-v1"));
+    expect(host.plugins()[0]?.manifest.limits.memory_pages).to.equal(256);
+    const stream = await host.attachCdc("big", "changelog");
+    stream.onEmit(() => {});
+    // 24 MiB of mutations cannot be copied into 16 MiB of linear memory.
+    const rows = 3_000_000;
+    const wide = new Table({ v: makeVector(new Float64Array(rows)) });
+    const err = await expectRejects(stream.publish(wide), { message: "256 pages" });
+    expect([ErrorCode.Trap, ErrorCode.ResourceLimit]).to.include(err.code);
+    // Under its own limit the same plugin, freshly loaded, serves as usual.
+    const again = new PluginHost({ onLog: () => {} });
+    await again.load(await loadPlugin("changelog-v1"));
+    const ok = await again.attachCdc("small", "changelog");
+    ok.onEmit(() => {});
+    expect(await ok.publish(new Table({ v: makeVector(new Float64Array(1000)) }))).to.deep.equal({
+      lsnStart: 0n,
+      lsnEnd: 1000n,
+    });
+    host.dispose();
+    again.dispose();
   });
 });

@@ -1,9 +1,10 @@
 // Reload of a CDC output while changes keep being published: the sink sees every LSN exactly once —
-// no gap, no duplicate — across v1 → v2, v2 → v1, and across refused or failed reloads.
+// no gap, no duplicate — across v1 → v2, v2 → v1, and across refused or failed reloads (v2-incompatible cannot
+// resume a stream 1.x started, and is refused at handoff naming the output).
 import { makeVector, Table } from "apache-arrow";
 import { describe, expect, it } from "#test";
-import type { CdcEmit, LiveCdc, PluginHost } from "../../src/mod.ts";
-import { expectContiguous, hostWith, plugin } from "./reload-util.ts";
+import { type CdcEmit, ErrorCode, type LiveCdc, type PluginHost } from "../../src/mod.ts";
+import { expectContiguous, hostWith, plugin, refused } from "./reload-util.ts";
 
 let rowId = 0n;
 function changes(rows: number): Table {
@@ -87,9 +88,29 @@ describe("reload: CDC output changelog", () => {
     host.dispose();
   });
 
+  it("v1 → v2-incompatible is refused at handoff naming the output; v1 keeps serving, every LSN once", async () => {
+    const { host, handle } = await hostWith("changelog-v1");
+    const { live, rec } = await attached(host);
+    for (let i = 0; i < 4; i++) await live.publish(changes(2));
+    await live.checkpoint(); // the handoff checkpoints the serving stream first: compare from there
+    const before = live.state;
+    const err = await refused(host.reload(handle, await plugin("changelog-v2-incompatible")), "handoff");
+    expect(err.code).to.equal(ErrorCode.Reload);
+    expect(err.message).to.contain('cdc output "changelog" is incompatible');
+    expect(err.message).to.contain("refused to resume at LSN 8");
+    expect(err.message).to.contain("the old version keeps serving");
+    expect(live.servedBy.version).to.equal("1.0.0");
+    expect(live.state).to.deep.equal(before);
+    await live.publish(changes(1));
+    rec.expectContiguous(0n, live.nextLsn);
+    expect(rec.emits.every((e) => e.version === "1.0.0")).to.equal(true);
+    host.dispose();
+  });
+
   it("a stream resumed from a checkpoint continues at that LSN", async () => {
     const { host } = await hostWith("changelog-v1");
     const first = await host.attachCdc("a", "changelog", { checkpointEvery: 1 });
+    recorder(first); // a checkpoint never passes what no sink acknowledged
     for (let i = 0; i < 4; i++) await first.publish(changes(1));
     const checkpoint = await first.checkpoint();
     expect(checkpoint).to.equal(first.nextLsn);

@@ -133,5 +133,35 @@ for (const channel of channels()) {
       expect(seen).to.deep.equal([4, 5, 6]);
       expect(lines.slice(3)).to.deep.equal(["debug:dropped", "debug:dropped", "debug:dropped"]);
     });
+
+    it("applies the host-log caps in the worker as in-thread, and reports the same log stats", async () => {
+      const module = await ComponentModule.compile(await loadFixture("index-echo"));
+      const logLimits = { messagesPerSecond: 2, maxMessageBytes: 8 };
+      const localLines: string[] = [];
+      const remoteLines: string[] = [];
+      const capped = await ComponentInstance.instantiate(module, {
+        pluginId: "test.capped",
+        grants: new Set(),
+        logLimits,
+        log: (level, message) => localLines.push(`${level}:${message}`),
+      });
+      const remoteCapped = await spawnWorker(module, {
+        pluginId: "test.capped",
+        grants: new Set(),
+        channel,
+        logLimits,
+        log: (level, message) => remoteLines.push(`${level}:${message}`),
+      });
+      live.push(remoteCapped);
+      for (let i = 0; i < 5; i++) {
+        capped.index?.build("echo", bytes(1, i));
+        await remoteCapped.index?.build("echo", bytes(1, i));
+      }
+      expect(remoteLines).to.deep.equal(localLines);
+      expect(remoteLines.length).to.be.lessThan(5);
+      expect(await remoteCapped.logStats()).to.deep.equal(capped.logStats);
+      expect(capped.logStats.dropped).to.be.greaterThan(0);
+      expect(capped.logStats.truncated).to.be.greaterThan(0);
+    });
   });
 }

@@ -15,11 +15,17 @@ export interface App {
   /** Null when the types component is not built yet. */
   readonly geo: LogicalType | null;
   /**
-   * The geo.point storage column the plugin produced from the rows' literals, rows 0..numRows-1; it grows in
-   * the background after setup (the plugin parses ~15k literals a second). Null without the plugin.
+   * The geo.point storage column the plugin produced from all the rows' literals, once it has parsed them all
+   * (in the background after setup). Null until then, and without the plugin.
    */
   locations: Table | null;
+  /** Rows parsed so far (the map shows the whole column once parsing is done). */
+  locationsParsed: number;
   readonly loop: LoadLoop;
+  /** Plugin ids loaded from files dropped on panel 6. */
+  readonly droppedIds: Set<string>;
+  /** A CRDT kind panel 7 should select at its next redraw (set when a dropped plugin brings one). */
+  pickCrdtKind: string | null;
   /** Rows of the last search, highlighted on the map. */
   lastHits: number[];
   /** Panels redraw through these after something changed. */

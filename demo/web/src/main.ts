@@ -10,6 +10,7 @@ import { embeddingOf, generateDataset } from "./dataset.ts";
 import { LoadLoop, type LoadOp } from "./load-loop.ts";
 import { LsnAudit } from "./lsn-audit.ts";
 import { setupCdc } from "./panels/cdc.ts";
+import { setupCrdtWorkbench } from "./panels/crdt-workbench.ts";
 import { setupDrop } from "./panels/drop.ts";
 import { setupLikes } from "./panels/likes.ts";
 import { setupMap } from "./panels/map.ts";
@@ -39,12 +40,13 @@ async function main(): Promise<void> {
   for (const family of FAMILIES) {
     if (!available.has(family.v1)) continue;
     status(`Loading ${family.v1}.wasm…`);
-    await host.load(await componentBytes(family.v1));
+    await host.load(await componentBytes(family.v1), family.loadOptions);
   }
   if (!host.provider("index", "vector.flat") || !host.provider("crdt", "pn-counter")) {
     throw new Error("vector-flat-v1.wasm and crdt-v1.wasm are needed: run npm run build:plugins");
   }
 
+  for (const el of document.querySelectorAll(".rows-count")) el.textContent = ROWS.toLocaleString("en");
   const data = await generateDataset({
     rows: ROWS,
     dim: DIM,
@@ -60,18 +62,20 @@ async function main(): Promise<void> {
     metric: "l2",
   });
 
-  const audit = new LsnAudit(0n);
+  const audit = new LsnAudit(0n, 400);
   const cdc = host.provider("cdc", "changelog") ? await host.attachCdc("changes", "changelog") : null;
   cdc?.onEmit((e) => audit.record(e));
   const loopCounter = await host.createCrdt("loop-counter", "pn-counter");
 
-  // Each client walks its own sequence of rows, so consecutive calls differ.
+  // Each client walks its own sequence of rows, so consecutive calls differ. Rates: see LoadOp.everyMs; the
+  // probe (a scan of all rows) is the expensive call, so it comes least often after ingest (a one-row batch every 100 ms, steady traffic).
   let probeRow = 0;
   let ingested = 0;
   let literalRow = 0;
   const ops: LoadOp[] = [
     {
       family: "vector",
+      everyMs: 50,
       run: () => {
         probeRow = (probeRow + 7919) % ROWS;
         return nearest(app, embeddingOf(data, probeRow), 10);
@@ -79,6 +83,7 @@ async function main(): Promise<void> {
     },
     {
       family: "crdt",
+      everyMs: 20,
       run: async () => {
         await loopCounter.apply(["loop", 1]);
         return loopCounter.value();
@@ -88,7 +93,7 @@ async function main(): Promise<void> {
   if (cdc) {
     ops.push({
       family: "changelog",
-      pauseMs: 100,
+      everyMs: 100,
       run: () => {
         ingested++;
         return cdc.publish(
@@ -101,6 +106,7 @@ async function main(): Promise<void> {
     const g = geo;
     ops.push({
       family: "types",
+      everyMs: 20,
       run: async () => {
         literalRow = (literalRow + 4) % ROWS;
         return g.toDisplay(await g.fromLiteral(data.literals.slice(literalRow, literalRow + 4)));
@@ -116,9 +122,12 @@ async function main(): Promise<void> {
     audit,
     geo,
     locations: null,
+    locationsParsed: 0,
     loop: new LoadLoop(ops),
     lastHits: [],
     onChange: new Set(),
+    droppedIds: new Set(),
+    pickCrdtKind: null,
   };
 
   const selectRow = setupLikes(app);
@@ -130,11 +139,24 @@ async function main(): Promise<void> {
   app.onChange.add(redrawCdc);
   const redrawLoop = setupLoopView(app);
   setupDrop(app);
+  app.onChange.add(setupCrdtWorkbench(app));
 
   app.loop.start();
+  // Which versions serve: when it changes without a panel saying so (say, host.reload from the console as
+  // `demo.host`), the panels redraw all the same.
+  const servingNow = () =>
+    host
+      .plugins()
+      .map((p) => `${p.id}@${p.version}#${p.generation}`)
+      .join(" ");
+  let serving = servingNow();
   setInterval(() => {
     redrawLoop();
     redrawCdc();
+    if (servingNow() !== serving) {
+      serving = servingNow();
+      changed(app);
+    }
   }, 250);
   changed(app);
   const missing = FAMILIES.filter((f) => !available.has(f.v1)).map((f) => `${f.v1}.wasm`);
@@ -148,12 +170,13 @@ async function main(): Promise<void> {
 }
 
 /**
- * Parses every row's location literal through the geo.point plugin, in small chunks after the page is ready
- * (the plugin takes ~70 µs a literal, so one big call would freeze the page for seconds).
+ * Parses every row's location literal through the geo.point plugin, in chunks after the page is ready (one
+ * call for all 100,000 would hold the page for its whole duration), and hands the map the full column at the
+ * end: redrawing 100,000 dots as they trickle in would cost more than the parsing.
  */
 async function parseLocations(app: App, geo: LogicalType, redraw: () => void): Promise<void> {
   const chunk = 2_500;
-  let parts: Table[] = [];
+  const parts: Table[] = [];
   for (let start = 0; start < app.data.rows; start += chunk) {
     try {
       parts.push(await geo.fromLiteral(app.data.literals.slice(start, start + chunk)));
@@ -161,14 +184,12 @@ async function parseLocations(app: App, geo: LogicalType, redraw: () => void): P
       $("map-info").textContent = `Parsing locations failed: ${describeError(err)}`;
       return;
     }
-    const done = start + chunk >= app.data.rows;
-    if (done || parts.length % 6 === 0) {
-      app.locations = (parts[0] as Table).concat(...parts.slice(1));
-      parts = [app.locations];
-      redraw();
-    }
+    app.locationsParsed = Math.min(app.data.rows, start + chunk);
+    redraw();
     await yieldToBrowser();
   }
+  app.locations = (parts[0] as Table).concat(...parts.slice(1));
+  redraw();
 }
 
 main().catch((err) => {

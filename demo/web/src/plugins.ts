@@ -2,8 +2,22 @@
  * The sample plugin families the demo knows, where their committed components are served, and how to tell
  * the user about any failure (a typed error, never "[object Object]").
  */
-import { PluginError, ReloadError, type PluginHost, type PluginHandle } from "../../../src/mod.ts";
-import type { Surface } from "../../../src/mod.ts";
+import {
+  type LoadOptions,
+  PluginError,
+  type PluginHandle,
+  type PluginHost,
+  ReloadError,
+  type Surface,
+} from "../../../src/mod.ts";
+
+/**
+ * How the demo loads the vector index plugin. In the page's own thread today, so its reload's check-compat
+ * (v1 persists the 25 MiB index, v2 copies it into its fresh memory and opens it: 15–30 ms) holds up every
+ * plugin's calls, and the chart shows that stall. Worker-hosted instances (issue #12) move that work off the
+ * page's thread: switching the demo over is this one line, `{ isolation: "worker" }`.
+ */
+export const VECTOR_LOAD_OPTIONS: LoadOptions = {};
 
 export interface Family {
   /** Short name used in the UI and in data-testid attributes. */
@@ -17,6 +31,8 @@ export interface Family {
   readonly v1: string;
   readonly v2: string;
   readonly incompatible: string;
+  /** How the family's first version is loaded (`host.load(bytes, loadOptions)`). */
+  readonly loadOptions: LoadOptions;
 }
 
 export const FAMILIES: readonly Family[] = [
@@ -29,6 +45,7 @@ export const FAMILIES: readonly Family[] = [
     v1: "vector-flat-v1",
     v2: "vector-flat-v2",
     incompatible: "vector-flat-v2-incompatible",
+    loadOptions: VECTOR_LOAD_OPTIONS,
   },
   {
     key: "crdt",
@@ -39,6 +56,7 @@ export const FAMILIES: readonly Family[] = [
     v1: "crdt-v1",
     v2: "crdt-v2",
     incompatible: "crdt-v2-incompatible",
+    loadOptions: {},
   },
   {
     key: "changelog",
@@ -49,6 +67,7 @@ export const FAMILIES: readonly Family[] = [
     v1: "changelog-v1",
     v2: "changelog-v2",
     incompatible: "changelog-v2-incompatible",
+    loadOptions: {},
   },
   {
     key: "types",
@@ -59,6 +78,7 @@ export const FAMILIES: readonly Family[] = [
     v1: "types-v1",
     v2: "types-v2",
     incompatible: "types-v2-incompatible",
+    loadOptions: {},
   },
 ];
 
@@ -74,6 +94,12 @@ export async function componentBytes(stem: string): Promise<Uint8Array> {
   const res = await fetch(`/plugins/${stem}.wasm`);
   if (!res.ok) throw new Error(`GET /plugins/${stem}.wasm: HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
+}
+
+/** Where a plugin's instance runs, in words, from the options it was loaded with. */
+export function placement(options: LoadOptions): string {
+  const isolation = (options as { isolation?: string }).isolation;
+  return isolation === "worker" ? "its own worker" : "the page's thread";
 }
 
 /** The version of `family` serving right now, if loaded. */

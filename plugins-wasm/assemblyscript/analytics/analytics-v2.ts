@@ -1,4 +1,5 @@
 // dev.uni.analytics 2.0.0: pn-counter, g-counter (crdt-v2's persisted format 2, reads and merges format 1)
+// Its manifest is analytics-v2.manifest.json, compiled in by the build.
 // and geo.point (encoding 1, unchanged so stored points and literals read the same).
 import { registerAnalytics } from "./analytics";
 

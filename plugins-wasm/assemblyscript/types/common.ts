@@ -1,11 +1,33 @@
 // What both logical types share: error codes, the output field, row loops.
 import { ArrowStream, Column, ColumnBuilder, DataType, Field, TypeId } from "../../sdk/assemblyscript/arrow/column";
-import { CODE_MALFORMED, FnError, Result, fnError } from "../../sdk/assemblyscript/error";
+import { CODE_MALFORMED, CODE_RESOURCE_LIMIT, FnError, Result, fnError } from "../../sdk/assemblyscript/error";
 
 /** A value that does not parse or is out of range (names the row and value). */
 export const CODE_INVALID_VALUE: u32 = 0x101;
 /** A cast target this type does not support. */
 export const CODE_UNSUPPORTED_CAST: u32 = 0x102;
+
+/**
+ * The longest literal, in UTF-8 bytes, a type parses unless built with
+ * another limit: a real WKT point or UUID is a few dozen bytes, and a bound
+ * keeps one malicious row from costing the whole call (or a later reload,
+ * which re-checks literals the host has seen) real time.
+ */
+export const DEFAULT_MAX_LITERAL_BYTES: i32 = 4096;
+
+/** Bytes of text value `i` of a Utf8/LargeUtf8 column. */
+export function textLength(input: Column, i: i32): i32 {
+  const offsets = changetype<Int32Array>(input.offsets);
+  return unchecked(offsets[i + 1]) - unchecked(offsets[i]);
+}
+
+/** Code 4 (resource limit): a literal longer than the type's bound, refused before it is parsed. */
+export function literalTooLong(row: i32, bytes: i32, limit: i32): FnError {
+  return fnError(
+    CODE_RESOURCE_LIMIT,
+    `row ${row}: a literal of ${bytes} bytes is longer than this type's limit of ${limit} bytes; nothing was parsed`,
+  );
+}
 
 export function invalidRow(row: i32, message: string): FnError {
   return fnError(CODE_INVALID_VALUE, `row ${row}: ${message}`);
@@ -53,8 +75,9 @@ export function mapRows(input: ArrowStream, field: Field, mapper: RowMapper): Re
   return Result.ok<ArrowStream>(out);
 }
 
+/** Text the types read: Utf8, or LargeUtf8 (polars' and pandas' default strings). */
 export function isUtf8(t: DataType): bool {
-  return t.id == TypeId.Utf8;
+  return t.id == TypeId.Utf8 || t.id == TypeId.LargeUtf8;
 }
 
 export function utf8Field(input: Field): Field {

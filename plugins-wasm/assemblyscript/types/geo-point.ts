@@ -6,15 +6,18 @@ import { FnError, Result, fnError } from "../../sdk/assemblyscript/error";
 import { LogicalType } from "../../sdk/assemblyscript/logical-type";
 import {
   CODE_UNSUPPORTED_CAST,
+  DEFAULT_MAX_LITERAL_BYTES,
   RowMapper,
   extensionField,
   invalidRow,
   isUtf8,
+  literalTooLong,
   mapRows,
+  textLength,
   utf8Field,
   wrongInput,
 } from "./common";
-import { formatNumber, quote } from "./text";
+import { formatNumber, quoteAt } from "./text";
 import { parseWktPointAt, pointX, pointY, writeWktPoint } from "./wkt";
 
 export const GEO_POINT = "geo.point";
@@ -39,14 +42,19 @@ function checkPoint(row: i32, lon: f64, lat: f64): FnError | null {
 }
 
 class FromWkt extends RowMapper {
-  constructor(public latFirst: bool) {
+  constructor(
+    public latFirst: bool,
+    public maxLiteralBytes: i32,
+  ) {
     super();
   }
   row(input: Column, i: i32, row: i32, out: ColumnBuilder): FnError | null {
-    // parsed from the UTF-8 bytes in place; a string only for the error message
+    const bytes = textLength(input, i);
+    if (bytes > this.maxLiteralBytes) return literalTooLong(row, bytes, this.maxLiteralBytes);
+    // parsed from the UTF-8 bytes in place (linear in its length); a string only for the error message
     const offsets = changetype<Int32Array>(input.offsets);
     if (!parseWktPointAt(input.data.dataStart, unchecked(offsets[i]), unchecked(offsets[i + 1]))) {
-      return invalidRow(row, `${quote(input.stringAt(i))} is not a WKT point POINT(lon lat)`);
+      return invalidRow(row, `${quoteAt(input, i)} is not a WKT point POINT(lon lat)`);
     }
     const lon = pointX;
     const lat = pointY;
@@ -96,7 +104,11 @@ class ToWkt extends RowMapper {
 }
 
 export class GeoPoint extends LogicalType {
-  constructor(public encoding: string) {
+  /** `maxLiteralBytes`: longer literals are refused (code 4) before they are parsed. */
+  constructor(
+    public encoding: string,
+    public maxLiteralBytes: i32 = DEFAULT_MAX_LITERAL_BYTES,
+  ) {
     super();
   }
 
@@ -119,7 +131,7 @@ export class GeoPoint extends LogicalType {
 
   fromLiteral(literals: ArrowStream): Result<ArrowStream> {
     if (!isUtf8(literals.field.type)) return Result.err<ArrowStream>(wrongInput("geo.point from-literal", "Utf8", literals.field.type));
-    return mapRows(literals, this.field(literals.field), new FromWkt(this.latFirst));
+    return mapRows(literals, this.field(literals.field), new FromWkt(this.latFirst, this.maxLiteralBytes));
   }
 
   toDisplay(column: ArrowStream): Result<ArrowStream> {
@@ -140,7 +152,7 @@ export class GeoPoint extends LogicalType {
 
   castFrom(column: ArrowStream): Result<ArrowStream> {
     const t = column.field.type;
-    if (isUtf8(t)) return mapRows(column, this.field(column.field), new FromWkt(this.latFirst));
+    if (isUtf8(t)) return mapRows(column, this.field(column.field), new FromWkt(this.latFirst, this.maxLiteralBytes));
     if (isStorage(t)) return mapRows(column, this.field(column.field), new ValidateStorage(this.latFirst));
     return Result.err<ArrowStream>(wrongInput("geo.point cast-from", `Utf8 or ${storageType().toString()}`, t));
   }

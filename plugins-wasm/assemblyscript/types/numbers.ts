@@ -212,6 +212,9 @@ export function shortestNumber(v: f64): string {
   return layout(negative, exact.digits, exact.n);
 }
 
+/** Significant digits parseDecimal keeps: more than any double's rounding boundary has (at most 767). */
+const MAX_DIGITS = 800;
+
 /**
  * Parses a decimal `[+-]digits[.digits][(e|E)[+-]digits]` (already checked to
  * have that shape) to the nearest double, ties to even: parseFloat's guess,
@@ -224,15 +227,23 @@ export function parseDecimal(text: string): f64 {
     negative = text.charCodeAt(0) == 0x2d;
     i = 1;
   }
-  let digits = "";
+  // One pass, linear in the text: the significant digits (leading zeros
+  // skipped) up to MAX_DIGITS, then only whether any later digit is non-zero.
+  // Every rounding boundary of a double has fewer significant digits than
+  // that, so a sticky 1 after them compares exactly as the full tail would.
+  const kept = new Array<i32>();
+  let sticky = false;
   let pointAt = -1;
   let count = 0;
+  let lead = 0;
   for (; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c == 0x2e) pointAt = count;
     else if (c >= 0x30 && c <= 0x39) {
-      digits += String.fromCharCode(c);
       count++;
+      if (kept.length == 0 && c == 0x30) lead++;
+      else if (kept.length < MAX_DIGITS) kept.push(c);
+      else if (c != 0x30) sticky = true;
     } else break;
   }
   if (pointAt < 0) pointAt = count;
@@ -248,12 +259,13 @@ export function parseDecimal(text: string): f64 {
     if (expNegative) exp = -exp;
   }
   // normalize to 0.d × 10^n
-  let lead = 0;
-  while (lead < digits.length && digits.charCodeAt(lead) == 0x30) lead++;
-  if (lead == digits.length) return negative ? -0.0 : 0.0;
-  const d = stripZeros(digits.substring(lead));
+  if (kept.length == 0) return negative ? -0.0 : 0.0;
+  if (sticky) kept.push(0x31);
+  const d = stripZeros(String.fromCharCodes(kept));
   const n = pointAt - lead + exp;
-  let g = abs(parseFloat(text));
+  // parseFloat's guess from a short spelling of the same value (never the whole, possibly huge, text)
+  const guessText = `0.${d.length > 24 ? d.substring(0, 24) : d}e${n}`;
+  let g = abs(parseFloat(guessText));
   for (let iter = 0; iter < 64; iter++) {
     if (!isFinite(g)) break;
     const bits = reinterpret<u64>(g);

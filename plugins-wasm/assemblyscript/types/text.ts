@@ -1,3 +1,4 @@
+import { Column } from "../../sdk/assemblyscript/arrow/column";
 import { ByteWriter } from "../../sdk/assemblyscript/bytes";
 import { parseDecimal } from "./numbers";
 import { writeNumber } from "./wkt";
@@ -155,7 +156,28 @@ export function formatUuid(b: Uint8Array): string {
   return s;
 }
 
+/**
+ * Text value `i` of a Utf8 column, quoted for an error message: only its first
+ * bytes are decoded, so a huge value costs no more than a short one.
+ */
+export function quoteAt(input: Column, i: i32): string {
+  const offsets = changetype<Int32Array>(input.offsets);
+  const start = unchecked(offsets[i]);
+  const length = unchecked(offsets[i + 1]) - start;
+  if (length <= 240) return quote(input.stringAt(i));
+  let cut = 240;
+  // back up to the start of a UTF-8 sequence so the prefix decodes cleanly
+  while (cut > 0 && (load<u8>(input.data.dataStart + <usize>(start + cut)) & 0xc0) == 0x80) cut--;
+  return quote(String.UTF8.decodeUnsafe(input.data.dataStart + <usize>start, <usize>cut) + "...");
+}
+
 /** A literal quoted for an error message (shortened when long). */
 export function quote(s: string): string {
-  return '"' + (s.length > 60 ? s.substring(0, 57) + "..." : s) + '"';
+  if (s.length <= 60) return '"' + s + '"';
+  // never cut between the two halves of a surrogate pair: a lone surrogate is not valid UTF-8,
+  // and a message that is not valid UTF-8 breaks the ABI (the host traps the call)
+  let cut = 57;
+  const last = s.charCodeAt(cut - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut--;
+  return '"' + s.substring(0, cut) + '..."';
 }

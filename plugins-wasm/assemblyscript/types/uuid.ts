@@ -5,15 +5,18 @@ import { FnError, Result, fnError } from "../../sdk/assemblyscript/error";
 import { LogicalType } from "../../sdk/assemblyscript/logical-type";
 import {
   CODE_UNSUPPORTED_CAST,
+  DEFAULT_MAX_LITERAL_BYTES,
   RowMapper,
   extensionField,
   invalidRow,
   isUtf8,
+  literalTooLong,
   mapRows,
+  textLength,
   utf8Field,
   wrongInput,
 } from "./common";
-import { quote } from "./text";
+import { quoteAt } from "./text";
 import { parseUuidAt, writeUuid } from "./uuid-bytes";
 
 export const UUID = "uuid";
@@ -27,10 +30,15 @@ function isStorage(t: DataType): bool {
 }
 
 class FromText extends RowMapper {
-  constructor(public allowBraces: bool) {
+  constructor(
+    public allowBraces: bool,
+    public maxLiteralBytes: i32,
+  ) {
     super();
   }
   row(input: Column, i: i32, row: i32, out: ColumnBuilder): FnError | null {
+    const bytes = textLength(input, i);
+    if (bytes > this.maxLiteralBytes) return literalTooLong(row, bytes, this.maxLiteralBytes);
     // parsed from the UTF-8 bytes straight into the output column; a string only for the error message
     const offsets = changetype<Int32Array>(input.offsets);
     const data = out.data;
@@ -38,7 +46,7 @@ class FromText extends RowMapper {
     const dst = data.buf.dataStart + <usize>data.length;
     if (!parseUuidAt(input.data.dataStart, unchecked(offsets[i]), unchecked(offsets[i + 1]), this.allowBraces, dst)) {
       const form = this.allowBraces ? "8-4-4-4-12 hex digits, optionally in {}" : "8-4-4-4-12 hex digits";
-      return invalidRow(row, `${quote(input.stringAt(i))} is not a UUID (${form})`);
+      return invalidRow(row, `${quoteAt(input, i)} is not a UUID (${form})`);
     }
     data.length += 16;
     out.endValue();
@@ -85,7 +93,11 @@ class ToText extends RowMapper {
 }
 
 export class Uuid extends LogicalType {
-  constructor(public allowBraces: bool) {
+  /** `maxLiteralBytes`: longer literals are refused (code 4) before they are parsed. */
+  constructor(
+    public allowBraces: bool,
+    public maxLiteralBytes: i32 = DEFAULT_MAX_LITERAL_BYTES,
+  ) {
     super();
   }
 
@@ -99,7 +111,7 @@ export class Uuid extends LogicalType {
 
   fromLiteral(literals: ArrowStream): Result<ArrowStream> {
     if (!isUtf8(literals.field.type)) return Result.err<ArrowStream>(wrongInput("uuid from-literal", "Utf8", literals.field.type));
-    return mapRows(literals, this.field(literals.field), new FromText(this.allowBraces));
+    return mapRows(literals, this.field(literals.field), new FromText(this.allowBraces, this.maxLiteralBytes));
   }
 
   toDisplay(column: ArrowStream): Result<ArrowStream> {
@@ -118,7 +130,7 @@ export class Uuid extends LogicalType {
 
   castFrom(column: ArrowStream): Result<ArrowStream> {
     const t = column.field.type;
-    if (isUtf8(t)) return mapRows(column, this.field(column.field), new FromText(this.allowBraces));
+    if (isUtf8(t)) return mapRows(column, this.field(column.field), new FromText(this.allowBraces, this.maxLiteralBytes));
     if (t.id == TypeId.Binary) return mapRows(column, this.field(column.field), new FromBinary());
     if (isStorage(t)) return mapRows(column, this.field(column.field), new CopyStorage());
     return Result.err<ArrowStream>(wrongInput("uuid cast-from", "Utf8, Binary or FixedSizeBinary[16]", t));

@@ -1,9 +1,11 @@
 // The `manifest` export: the plugin's JSON manifest (docs/manifest.md).
 import { postReturn, returnString } from "./cabi";
+import { MANIFEST_JSON } from "./manifest-json";
 
-let manifestJson = "";
+// manifest.json as the build compiled it in (see manifest-json.ts); setManifest overrides it.
+let manifestJson = MANIFEST_JSON;
 
-/** Sets the manifest this plugin returns; call once at module top level. */
+/** Sets the manifest this plugin returns, instead of the manifest.json the build compiled in. */
 export function setManifest(json: string): void {
   manifestJson = json;
 }

@@ -1,22 +1,47 @@
-/** Panel 5: ingest rows as change batches and watch what reaches the changelog sink, LSN by LSN. */
-import { fromIPC } from "../../../../src/mod.ts";
+/**
+ * Panel 5: ingest rows as change batches and watch what reaches the changelog sink, LSN by LSN.
+ *
+ * The query loop publishes a one-row batch every 100 ms, so the sink's log is mostly those. The table folds
+ * each run of consecutive loop-only batches into one line ("37 batches of 1 row from the query loop") and gives
+ * every batch holding one of your ingests its own highlighted line, so a 1,000-row ingest stays in view.
+ */
+import { type CdcEmit, fromIPC } from "../../../../src/mod.ts";
 import { $, type App, cell } from "../app.ts";
 import { changeBatch } from "../arrow-tables.ts";
 import { CATEGORIES } from "../dataset.ts";
-import { describeError } from "../plugins.ts";
+import { showOutcome, technicalDetails } from "../messages.ts";
+
+/** Lines in the table at most. */
+const LINES = 10;
+
+interface Ingest {
+  n: number;
+  lsnStart: bigint;
+  lsnEnd: bigint;
+}
 
 /** Rows of a changelog payload (the output hands the mutations on unchanged, as Arrow IPC). */
-function rowsIn(payload: Uint8Array): string {
+function rowsIn(payload: Uint8Array): number {
   try {
-    return String(fromIPC(payload).numRows);
+    return fromIPC(payload).numRows;
   } catch {
-    return `${payload.byteLength} bytes`;
+    return Number.NaN;
   }
+}
+
+interface Line {
+  lsnStart: bigint;
+  lsnEnd: bigint;
+  batches: number;
+  rows: number;
+  emittedBy: Set<string>;
+  ingests: number[];
 }
 
 export function setupCdc(app: App): () => void {
   const ingest = $("cdc-ingest") as HTMLButtonElement;
   const flush = $("cdc-flush") as HTMLButtonElement;
+  const result = $("cdc-result");
   const cdc = app.cdc;
   if (!cdc) {
     ingest.disabled = true;
@@ -25,7 +50,8 @@ export function setupCdc(app: App): () => void {
     return () => {};
   }
   let nextId = BigInt(app.data.rows);
-  const rows = new Map<string, string>();
+  const ingests: Ingest[] = [];
+  const rowCounts = new WeakMap<CdcEmit, number>();
 
   ingest.addEventListener("click", async () => {
     const batch = Array.from({ length: 1000 }, (_, i) => ({
@@ -36,20 +62,56 @@ export function setupCdc(app: App): () => void {
     }));
     nextId += 1000n;
     try {
-      await cdc.publish(changeBatch(batch));
+      const { lsnStart, lsnEnd } = await cdc.publish(changeBatch(batch));
+      ingests.push({ n: ingests.length + 1, lsnStart, lsnEnd });
+      result.hidden = true;
     } catch (err) {
-      $("last-error").textContent = `ingest: ${describeError(err)}`;
+      showOutcome(result, {
+        kind: "refused",
+        headline: "The ingest was not accepted.",
+        details: technicalDetails(err),
+      });
     }
     redraw();
   });
   flush.addEventListener("click", async () => {
     try {
       await cdc.checkpoint();
+      result.hidden = true;
     } catch (err) {
-      $("last-error").textContent = `checkpoint: ${describeError(err)}`;
+      showOutcome(result, { kind: "refused", headline: "The checkpoint failed.", details: technicalDetails(err) });
     }
     redraw();
   });
+
+  function ingestsIn(e: CdcEmit): number[] {
+    return ingests.filter((i) => i.lsnStart < e.lsnEnd && e.lsnStart < i.lsnEnd).map((i) => i.n);
+  }
+
+  /** Newest first: loop-only batches folded into runs, batches with an ingest on their own line. */
+  function lines(): Line[] {
+    const out: Line[] = [];
+    for (const e of app.audit.recent) {
+      let rows = rowCounts.get(e);
+      if (rows === undefined) {
+        rows = rowsIn(e.payload);
+        rowCounts.set(e, rows);
+      }
+      const mine = ingestsIn(e);
+      const last = out[out.length - 1];
+      const by = `${e.pluginId} v${e.version}`;
+      if (!mine.length && last && !last.ingests.length && last.lsnStart === e.lsnEnd) {
+        last.lsnStart = e.lsnStart;
+        last.batches++;
+        last.rows += rows;
+        last.emittedBy.add(by);
+        continue;
+      }
+      if (out.length === LINES) break;
+      out.push({ lsnStart: e.lsnStart, lsnEnd: e.lsnEnd, batches: 1, rows, emittedBy: new Set([by]), ingests: mine });
+    }
+    return out;
+  }
 
   function redraw(): void {
     const audit = app.audit;
@@ -60,16 +122,24 @@ export function setupCdc(app: App): () => void {
     $("cdc-batches").textContent = String(audit.batches);
     $("cdc-gaps").textContent = String(audit.gapLsns);
     $("cdc-dups").textContent = String(audit.duplicateLsns);
+    const delivered = ingests.filter((i) => (cdc?.emittedEnd ?? 0n) >= i.lsnEnd).length;
+    $("cdc-ingests").textContent = `${ingests.length} (${delivered} in the sink)`;
     $("cdc-rows").replaceChildren(
-      ...audit.recent.map((e) => {
-        const key = `${e.lsnStart}`;
-        if (!rows.has(key)) rows.set(key, rowsIn(e.payload));
+      ...lines().map((line) => {
         const tr = document.createElement("tr");
-        tr.append(cell(`[${e.lsnStart}, ${e.lsnEnd})`), cell(rows.get(key) ?? ""), cell(`${e.pluginId} v${e.version}`));
+        const what = line.ingests.length
+          ? `your ingest #${line.ingests.join(", #")}: ${line.rows.toLocaleString("en")} rows`
+          : line.batches === 1
+            ? `${line.rows} row${line.rows === 1 ? "" : "s"} from the query loop`
+            : `${line.batches} batches from the query loop, ${line.rows.toLocaleString("en")} rows in all`;
+        if (line.ingests.length) {
+          tr.className = "ingest";
+          tr.dataset.testid = "cdc-ingest-row";
+        }
+        tr.append(cell(`[${line.lsnStart}, ${line.lsnEnd})`), cell(what), cell([...line.emittedBy].join(", ")));
         return tr;
       }),
     );
-    if (rows.size > 200) rows.clear();
   }
   return redraw;
 }

@@ -1,7 +1,12 @@
 /**
- * Panel 3: every row's location, drawn from the storage column the geo.point plugin produced (uPlot scatter).
- * uPlot wants ascending x, so parsed rows are sorted by longitude; each category is a series with nulls for
- * other categories' rows, and the last search's hits are one more series drawn larger.
+ * Panel 3: every row's location, drawn from the storage column the geo.point plugin produced.
+ *
+ * uPlot provides the axes, the scales and drag-to-zoom; the 100,000 dots are drawn by a draw hook straight
+ * from the storage column's x/y arrays (small squares, one path per category — no sorting, no per-point
+ * series data). The last search's hits sit on a canvas of their own over the plot, so a new search redraws a
+ * handful of dots, not 100,000. The big redraw runs only when the data or the view changes — never because
+ * something unrelated (a reload, a like) happened: on this page every millisecond of redraw is a millisecond
+ * the query loop's calls wait.
  */
 import type { Table } from "apache-arrow";
 import uPlot from "uplot";
@@ -10,80 +15,142 @@ import { pointsOf } from "../arrow-tables.ts";
 import { CATEGORIES } from "../dataset.ts";
 
 const COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#9c755f"];
+const HEIGHT = 360;
 
-interface Layout {
-  xs: Float64Array;
-  perCategory: (number | null)[][];
-  /** Position in `xs` of each parsed row. */
-  rank: Int32Array;
+interface Points {
+  x: Float64Array;
   y: Float64Array;
 }
 
-function layout(app: App, storage: Table): Layout {
-  const { x, y } = pointsOf(storage);
-  const n = storage.numRows;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (x[a] as number) - (x[b] as number));
-  const rank = new Int32Array(n);
-  order.forEach((row, i) => {
-    rank[row] = i;
-  });
-  const xs = Float64Array.from(order, (row) => x[row] as number);
-  const perCategory = CATEGORIES.map((_, c) =>
-    order.map((row) => (app.data.categories[row] === c ? (y[row] as number) : null)),
-  );
-  return { xs, perCategory, rank, y };
+function extent(values: Float64Array): [number, number] {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
 }
 
 export function setupMap(app: App): () => void {
   const el = $("map-chart");
   const info = $("map-info");
-  const point = (color: string, size: number) => ({ show: true, size, width: 0, fill: color, stroke: color });
+  let points: Points | null = null;
+  let hits: readonly number[] = [];
+
+  const hitsCanvas = document.createElement("canvas");
+  hitsCanvas.className = "map-hits";
+  hitsCanvas.dataset.testid = "map-hits";
+
+  function drawPoints(u: uPlot): void {
+    if (!points) return;
+    const { x, y } = points;
+    const ctx = u.ctx;
+    const { left, top, width, height } = u.bbox;
+    const size = Math.max(1, Math.round(2 * devicePixelRatio));
+    const paths = CATEGORIES.map(() => new Path2D());
+    for (let i = 0; i < x.length; i++) {
+      const px = u.valToPos(x[i] as number, "x", true);
+      const py = u.valToPos(y[i] as number, "y", true);
+      if (px < left || px > left + width || py < top || py > top + height) continue;
+      (paths[app.data.categories[i] as number] as Path2D).rect(px - size / 2, py - size / 2, size, size);
+    }
+    ctx.save();
+    paths.forEach((path, c) => {
+      ctx.fillStyle = COLORS[c] as string;
+      ctx.fill(path);
+    });
+    ctx.restore();
+  }
+
+  function drawHits(u: uPlot): void {
+    const dpr = devicePixelRatio;
+    const { width, height } = u.over.getBoundingClientRect();
+    if (hitsCanvas.width !== Math.round(width * dpr) || hitsCanvas.height !== Math.round(height * dpr)) {
+      hitsCanvas.width = Math.round(width * dpr);
+      hitsCanvas.height = Math.round(height * dpr);
+      hitsCanvas.style.width = `${width}px`;
+      hitsCanvas.style.height = `${height}px`;
+    }
+    const ctx = hitsCanvas.getContext("2d");
+    if (!ctx) return;
+    ctx.clearRect(0, 0, hitsCanvas.width, hitsCanvas.height);
+    if (!points) return;
+    ctx.fillStyle = "#111";
+    ctx.strokeStyle = "#fff";
+    ctx.lineWidth = dpr;
+    let drawn = 0;
+    for (const row of hits) {
+      if (row >= points.x.length) continue;
+      const px = u.valToPos(points.x[row] as number, "x") * dpr;
+      const py = u.valToPos(points.y[row] as number, "y") * dpr;
+      ctx.beginPath();
+      ctx.arc(px, py, 4.5 * dpr, 0, 2 * Math.PI);
+      ctx.fill();
+      ctx.stroke();
+      drawn++;
+    }
+    hitsCanvas.dataset.drawn = String(drawn);
+  }
+
   const plot = new uPlot(
     {
       width: Math.max(320, el.clientWidth || 600),
-      height: 360,
+      height: HEIGHT,
       scales: { x: { time: false } },
       legend: { show: true, live: false },
-      cursor: { drag: { x: true, y: true } },
+      cursor: { drag: { x: true, y: true }, points: { show: false } },
       axes: [{ label: "longitude" }, { label: "latitude" }],
+      // Series carry the legend and the data's extent (in the first category's data) only; the hooks draw the dots.
       series: [
         { label: "lon" },
         ...CATEGORIES.map((name, c) => ({
           label: name,
           stroke: COLORS[c] as string,
+          fill: COLORS[c] as string,
           paths: () => null,
-          points: point(COLORS[c] as string, 2),
+          points: { show: false },
         })),
-        { label: "search hits", stroke: "#111", paths: () => null, points: point("#111", 9) },
+        { label: "search hits", stroke: "#111", fill: "#111", paths: () => null, points: { show: false } },
       ],
+      hooks: {
+        draw: [
+          (u: uPlot) => {
+            drawPoints(u);
+            drawHits(u);
+          },
+        ],
+      },
     },
     [[], ...CATEGORIES.map(() => []), []] as unknown as uPlot.AlignedData,
     el,
   );
-  new ResizeObserver(() => plot.setSize({ width: Math.max(320, el.clientWidth), height: 360 })).observe(el);
+  plot.over.append(hitsCanvas);
+  new ResizeObserver(() => plot.setSize({ width: Math.max(320, el.clientWidth), height: HEIGHT })).observe(el);
 
   let drawn: Table | null = null;
-  let current: Layout | null = null;
   return () => {
     if (!app.locations) {
       info.textContent = app.geo
-        ? "Parsing locations through the geo.point plugin…"
+        ? `Parsing locations through the geo.point plugin… ${app.locationsParsed.toLocaleString("en")} of ${app.data.rows.toLocaleString("en")}`
         : "The geo.point plugin (types-v1.wasm) is not loaded: nothing to draw.";
       return;
     }
     if (app.locations !== drawn) {
       drawn = app.locations;
-      current = layout(app, drawn);
+      points = pointsOf(drawn);
+      const [x0, x1] = extent(points.x);
+      const [y0, y1] = extent(points.y);
+      const none = [null, null];
+      const series = CATEGORIES.map((_, c) => (c === 0 ? [y0, y1] : none));
+      plot.setData([[x0, x1], ...series, none] as unknown as uPlot.AlignedData);
+      info.textContent =
+        `${points.x.length.toLocaleString("en")} of ${app.data.rows.toLocaleString("en")} points, parsed from their ` +
+        `literals by ${app.host.provider("logical-type", "geo.point")?.id}. Drag to zoom, double-click to reset.`;
     }
-    if (!current) return;
-    const { xs, perCategory, rank, y } = current;
-    const hits: (number | null)[] = new Array(xs.length).fill(null);
-    for (const row of app.lastHits) if (row < xs.length) hits[rank[row] as number] = y[row] as number;
-    plot.setData([xs, ...perCategory, hits] as unknown as uPlot.AlignedData);
-    const done = xs.length === app.data.rows;
-    info.textContent =
-      `${xs.length.toLocaleString("en")} of ${app.data.rows.toLocaleString("en")} points parsed by ` +
-      `${app.host.provider("logical-type", "geo.point")?.id} from their literals` +
-      (done ? ". Drag to zoom, double-click to reset." : ", more arriving…");
+    if (app.lastHits !== hits) {
+      hits = app.lastHits;
+      drawHits(plot);
+    }
   };
 }

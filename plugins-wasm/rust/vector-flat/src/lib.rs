@@ -1,5 +1,7 @@
 //! `vector.flat`: an exact k-nearest-neighbour index over
-//! `FixedSizeList[d]<Float32>` vectors (brute force, L2 or cosine).
+//! `FixedSizeList[d]<Float32>` vectors, or `List<Float32>` / `LargeList<Float32>`
+//! ones of uniform length (polars' default), brute force, L2 or cosine.
+//! Columns other than `id` and `vector` are ignored, whatever their type.
 //!
 //! The component crates (`vector-flat-v1`, `-v2`, `-v2-incompatible`) pick a
 //! [`Variant`]: which distance kernel probes use and which persisted formats
@@ -62,18 +64,24 @@ impl<V: Variant> IndexProvider for VectorFlat<V> {
         let metric = parse_options(options_json)?;
         let (schema, batches) = arrow::read_stream(source).map_err(|e| e.context("build source"))?;
         let id_at = column_index(&schema, "id", |t| *t == DataType::Int64, "Int64")?;
-        let vec_at = column_index(&schema, "vector", |t| matches!(t, DataType::FixedSizeListF32 { .. }), "FixedSizeList<Float32>")?;
-        let DataType::FixedSizeListF32 { size: dim, .. } = schema.fields[vec_at].data_type else { unreachable_type()? };
-        if dim == 0 {
-            return Err(FnError::malformed("column 'vector' has dimension 0"));
-        }
+        let vec_at = column_index(&schema, "vector", is_vector_type, VECTOR_TYPES)?;
         let batch = arrow::concat_batches(&schema, &batches)?;
         let ids_col = &batch.columns[id_at];
         if ids_col.null_count() > 0 {
             return Err(FnError::unexpected_null("column 'id' holds nulls"));
         }
         let arrow::ColumnData::Int64(ids) = &ids_col.data else { unreachable_type()? };
-        let vectors = vector_values(&batch.columns[vec_at], "vector")?;
+        let field = &schema.fields[vec_at];
+        let (dim, vectors) = vector_values(&batch.columns[vec_at], field)?;
+        let dim = dim.ok_or_else(|| {
+            FnError::malformed(format!(
+                "column 'vector' is {} with no rows, so its dimension is unknown; use FixedSizeList[d]<Float32> for an empty index",
+                field.data_type.describe()
+            ))
+        })?;
+        if dim == 0 {
+            return Err(FnError::malformed("column 'vector' has dimension 0"));
+        }
         let (bytes, layout) = format::write(V::PERSIST_FORMAT, metric, dim, ids, vectors)?;
         FlatIndex::adopt(bytes, layout)
     }
@@ -121,31 +129,60 @@ fn parse_options(options_json: &str) -> Result<Metric, FnError> {
     Ok(metric)
 }
 
+/// What `vector.flat` takes as vectors, in Arrow's spelling (for refusals).
+const VECTOR_TYPES: &str = "FixedSizeList[d]<Float32>, or List<Float32> / LargeList<Float32> with every row the same length";
+
+fn is_vector_type(t: &DataType) -> bool {
+    matches!(t, DataType::FixedSizeListF32 { .. } | DataType::ListF32 { .. })
+}
+
 fn column_index(schema: &Schema, name: &str, ok: impl Fn(&DataType) -> bool, want: &str) -> Result<usize, FnError> {
-    let at = schema.index_of(name).ok_or_else(|| FnError::malformed(format!("source has no column '{name}' (expected {want})")))?;
+    let at = schema.index_of(name).ok_or_else(|| {
+        let has = schema.fields.iter().map(|f| format!("'{}' ({})", f.name, f.data_type.describe())).collect::<Vec<_>>();
+        FnError::malformed(format!("source has no column '{name}' (vector.flat needs {want}); it has {}", has.join(", ")))
+    })?;
     let ty = &schema.fields[at].data_type;
     if !ok(ty) {
-        return Err(FnError::malformed(format!("column '{name}' must be {want}, got {}", ty.describe())));
+        return Err(FnError::malformed(format!("column '{name}' is {}; vector.flat needs {want}", ty.describe())));
     }
     Ok(at)
 }
 
-/// The row-major values of a FixedSizeList<Float32> column, refusing nulls
-/// and non-finite numbers (they make every distance meaningless).
-fn vector_values<'a>(column: &'a Column, name: &str) -> Result<&'a [f32], FnError> {
-    let arrow::ColumnData::FixedSizeListF32 { size, values, value_validity } = &column.data else { return unreachable_type() };
+/// The row-major values of a vector column and its dimension (None for a
+/// List column without rows), refusing nulls, rows of different lengths and
+/// non-finite numbers (they make every distance meaningless).
+fn vector_values<'a>(column: &'a Column, field: &Field) -> Result<(Option<usize>, &'a [f32]), FnError> {
+    let name = field.name.as_str();
     if let Some(row) = (0..column.len()).find(|&r| !column.is_valid(r)) {
         return Err(FnError::unexpected_null(format!("column '{name}' row {row} is null")));
     }
+    let (dim, values, value_validity) = match &column.data {
+        arrow::ColumnData::FixedSizeListF32 { size, values, value_validity } => (Some(*size), values, value_validity),
+        arrow::ColumnData::ListF32 { offsets, values, value_validity } => {
+            let dim = offsets.get(1).map(|end| *end as usize);
+            if let Some(d) = dim {
+                if let Some(row) = offsets.windows(2).position(|w| (w[1] - w[0]) as usize != d) {
+                    return Err(FnError::malformed(format!(
+                        "column '{name}' is {} with rows of different lengths (row 0 has {d} values, row {row} has {}); vector.flat needs every vector the same length",
+                        field.data_type.describe(),
+                        offsets[row + 1] - offsets[row]
+                    )));
+                }
+            }
+            (dim, values, value_validity)
+        }
+        _ => return unreachable_type(),
+    };
+    let per_row = dim.unwrap_or(1).max(1);
     if let Some(bits) = value_validity {
         if let Some(i) = (0..values.len()).find(|&i| !arrow::bit(bits, i)) {
-            return Err(FnError::unexpected_null(format!("column '{name}' row {} has a null element", i / size)));
+            return Err(FnError::unexpected_null(format!("column '{name}' row {} has a null element", i / per_row)));
         }
     }
     if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-        return Err(FnError::malformed(format!("column '{name}' row {} holds a non-finite value", i / size)));
+        return Err(FnError::malformed(format!("column '{name}' row {} holds a non-finite value", i / per_row)));
     }
-    Ok(values.as_slice())
+    Ok((dim, values.as_slice()))
 }
 
 fn output_schema() -> Schema {
@@ -197,19 +234,20 @@ impl<V: Variant> FlatIndex<V> {
             }
         }
         let (schema, batches) = arrow::read_stream(query).map_err(|e| e.context("query"))?;
-        let is_fsl = |t: &DataType| matches!(t, DataType::FixedSizeListF32 { .. });
         let at = schema
             .index_of("vector")
-            .filter(|&i| is_fsl(&schema.fields[i].data_type))
-            .or_else(|| schema.fields.iter().position(|f| is_fsl(&f.data_type)))
-            .ok_or_else(|| FnError::malformed("query has no FixedSizeList<Float32> column"))?;
-        let DataType::FixedSizeListF32 { size, .. } = schema.fields[at].data_type else { return unreachable_type() };
-        if size != dim {
+            .filter(|&i| is_vector_type(&schema.fields[i].data_type))
+            .or_else(|| schema.fields.iter().position(|f| is_vector_type(&f.data_type)))
+            .ok_or_else(|| {
+                let has = schema.fields.iter().map(|f| format!("'{}' ({})", f.name, f.data_type.describe())).collect::<Vec<_>>();
+                FnError::malformed(format!("query has no vector column (vector.flat needs {VECTOR_TYPES}); it has {}", has.join(", ")))
+            })?;
+        let field = schema.fields[at].clone();
+        let batch = arrow::concat_batches(&schema, &batches)?;
+        let (size, queries) = vector_values(&batch.columns[at], &field)?;
+        if let Some(size) = size.filter(|&s| s != dim) {
             return Err(FnError::plugin(DIMENSION_MISMATCH, format!("query dimension {size} does not match the index dimension {dim}")));
         }
-        let name = schema.fields[at].name.clone();
-        let batch = arrow::concat_batches(&schema, &batches)?;
-        let queries = vector_values(&batch.columns[at], &name)?;
 
         let k = (k as usize).min(n);
         let rows: Vec<usize> = match mask {

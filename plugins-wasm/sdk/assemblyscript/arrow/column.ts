@@ -1,5 +1,7 @@
 // The in-memory Arrow model the SDK reads and writes: one field, columns of
-// Utf8, Binary, FixedSizeBinary, Float64, Float32, Int64 and FixedSizeList.
+// Utf8, LargeUtf8, Binary, FixedSizeBinary, Float64, Float32, Int64 and
+// FixedSizeList. LargeUtf8 is held like Utf8 (i32 offsets: a wasm32 column
+// never reaches 2 GiB); only its offsets on the wire are 64-bit.
 import { ByteWriter, utf8 } from "../bytes";
 
 export enum TypeId {
@@ -10,6 +12,7 @@ export enum TypeId {
   Float32,
   Int64,
   FixedSizeList,
+  LargeUtf8,
 }
 
 export class DataType {
@@ -22,6 +25,9 @@ export class DataType {
 
   static utf8(): DataType {
     return new DataType(TypeId.Utf8);
+  }
+  static largeUtf8(): DataType {
+    return new DataType(TypeId.LargeUtf8);
   }
   static binary(): DataType {
     return new DataType(TypeId.Binary);
@@ -41,6 +47,8 @@ export class DataType {
     switch (this.id) {
       case TypeId.Utf8:
         return "Utf8";
+      case TypeId.LargeUtf8:
+        return "LargeUtf8";
       case TypeId.Binary:
         return "Binary";
       case TypeId.FixedSizeBinary:
@@ -54,6 +62,11 @@ export class DataType {
       default:
         return `FixedSizeList[${this.width}]<${changetype<Field>(this.child).type.toString()}>`;
     }
+  }
+
+  /** Utf8, LargeUtf8 or Binary: offsets plus data. */
+  get isVariable(): bool {
+    return this.id == TypeId.Utf8 || this.id == TypeId.LargeUtf8 || this.id == TypeId.Binary;
   }
 
   /** Bytes per value for fixed-width types, 0 otherwise. */
@@ -152,7 +165,7 @@ export class ColumnBuilder {
     this.validity.ensure((rows + 7) >> 3);
     const t = this.type;
     if (t.id == TypeId.FixedSizeList) changetype<ColumnBuilder>(this.child).reserve(rows * t.width);
-    else if (t.id == TypeId.Utf8 || t.id == TypeId.Binary) this.data.ensure(rows * max(bytesPerValue, 0));
+    else if (t.isVariable) this.data.ensure(rows * max(bytesPerValue, 0));
     else this.data.ensure(rows * t.fixedWidth);
   }
 
@@ -167,7 +180,7 @@ export class ColumnBuilder {
 
   appendNull(): void {
     const t = this.type;
-    if (t.id == TypeId.Utf8 || t.id == TypeId.Binary) this.offsets.push(this.data.length);
+    if (t.isVariable) this.offsets.push(this.data.length);
     else if (t.id == TypeId.FixedSizeList) {
       const child = changetype<ColumnBuilder>(this.child);
       for (let k = 0; k < t.width; k++) child.appendF64(0);
@@ -219,7 +232,7 @@ export class ColumnBuilder {
     c.nullCount = this.nullCount;
     c.validity = this.nullCount > 0 ? this.validity.finish() : null;
     c.data = this.data.finish();
-    if (this.type.id == TypeId.Utf8 || this.type.id == TypeId.Binary) {
+    if (this.type.isVariable) {
       const o = new Int32Array(this.offsets.length);
       for (let i = 0; i < this.offsets.length; i++) o[i] = this.offsets[i];
       c.offsets = o;

@@ -2,11 +2,13 @@
 // end-of-stream marker. Messages are `ffffffff <i32 metadata length>
 // <flatbuffer Message, padded to 8> <body>`; body buffers are 8-byte aligned,
 // uncompressed. Anything else (dictionaries, compression, other types, more
-// than one field) is refused with a code-2 error saying what it was.
+// than one field) is refused with a code-2 error saying what it was: the
+// column and its type in Arrow's spelling (see type-name.ts), the codec.
 import { ByteReader, ByteWriter, isValidUtf8 } from "../bytes";
 import { Result, malformed } from "../error";
 import { ArrowStream, Column, DataType, Field, TypeId } from "./column";
 import { FbBuf, FbNode, FbOffsetVector, FbStringNode, FbStructVector, FbTable, FbTableNode, fbFinish } from "./flatbuffers";
+import { typeName } from "./type-name";
 
 const HEADER_SCHEMA: u32 = 1;
 const HEADER_DICTIONARY: u32 = 2;
@@ -18,10 +20,13 @@ const T_INT: u32 = 2;
 const T_FLOAT: u32 = 3;
 const T_BINARY: u32 = 4;
 const T_UTF8: u32 = 5;
+const T_LARGE_UTF8: u32 = 20;
 const T_FIXED_SIZE_BINARY: u32 = 15;
 const T_FIXED_SIZE_LIST: u32 = 16;
 
 const MAX_NESTING: i32 = 4;
+const CODECS: string[] = ["LZ4_FRAME", "ZSTD"];
+const READS = "Utf8, LargeUtf8, Binary, FixedSizeBinary, Float32, Float64, Int64, FixedSizeList<Float32 or Float64>";
 
 function bad(what: string): Result<ArrowStream> {
   return Result.err<ArrowStream>(malformed(`malformed Arrow IPC: ${what}`));
@@ -36,8 +41,16 @@ class ParseError {
   }
 }
 
+/** Refuses field `f` by name and type (Arrow's spelling). */
+function unsupported(f: FbTable, err: ParseError): DataType | null {
+  const name = f.string(0);
+  err.fail(`column '${name != null ? name : ""}' is ${typeName(f)}; this plugin reads ${READS}`);
+  return null;
+}
+
 function readType(t: FbTable, typeId: u32, children: FbTable[], err: ParseError, depth: i32): DataType | null {
   if (typeId == T_UTF8) return DataType.utf8();
+  if (typeId == T_LARGE_UTF8) return DataType.largeUtf8();
   if (typeId == T_BINARY) return DataType.binary();
   const tt = t.table(3);
   if (typeId == T_FIXED_SIZE_BINARY) {
@@ -49,15 +62,13 @@ function readType(t: FbTable, typeId: u32, children: FbTable[], err: ParseError,
     const precision = tt == null ? 0 : tt.i16(0, 0);
     if (precision == 2) return DataType.float64();
     if (precision == 1) return new DataType(TypeId.Float32);
-    err.fail(`floating point precision ${precision} is not supported (only Float32, Float64)`);
-    return null;
+    return unsupported(t, err);
   }
   if (typeId == T_INT) {
     const bits = tt == null ? 0 : tt.i32(0, 0);
     const signed = tt == null ? 0 : tt.u8(1, 0);
     if (bits == 64 && signed == 1) return new DataType(TypeId.Int64);
-    err.fail(`Int(${bits}, ${signed ? "signed" : "unsigned"}) is not supported (only Int64)`);
-    return null;
+    return unsupported(t, err);
   }
   if (typeId == T_FIXED_SIZE_LIST) {
     const size = tt == null ? 0 : tt.i32(0, 0);
@@ -69,16 +80,15 @@ function readType(t: FbTable, typeId: u32, children: FbTable[], err: ParseError,
       err.fail(`FixedSizeList with ${children.length} children`);
       return null;
     }
+    const childId = children[0].u8(2, 0);
+    const childType = children[0].table(3);
+    const precision = childType == null ? 0 : childType.i16(0, 0);
+    if (childId != T_FLOAT || precision < 1 || children[0].field(4) != 0) return unsupported(t, err);
     const child = readField(children[0], err, depth + 1);
     if (child == null) return null;
-    if (child.type.id != TypeId.Float64 && child.type.id != TypeId.Float32) {
-      err.fail(`FixedSizeList<${child.type.toString()}> is not supported (only Float32/Float64 items)`);
-      return null;
-    }
     return DataType.fixedSizeList(size, child);
   }
-  err.fail(`column type id ${typeId} is not supported (Utf8, Binary, FixedSizeBinary, Float64, Int64, FixedSizeList)`);
-  return null;
+  return unsupported(t, err);
 }
 
 function readField(f: FbTable, err: ParseError, depth: i32): Field | null {
@@ -90,7 +100,7 @@ function readField(f: FbTable, err: ParseError, depth: i32): Field | null {
   const nullable = f.u8(1, 0) != 0;
   const typeId = f.u8(2, 0);
   if (f.field(4) != 0) {
-    err.fail("dictionary-encoded columns are not supported");
+    unsupported(f, err);
     return null;
   }
   const childVec = f.vector(5, 4);
@@ -177,22 +187,23 @@ function readColumn(c: BatchCursor, type: DataType, expectLength: i64): Column |
   col.nullCount = <i32>nullCount;
   const validity = c.nextBuffer(nullCount > 0 ? <i64>((n + 7) >> 3) : 0, "validity");
   if (nullCount > 0) col.validity = validity;
-  if (type.id == TypeId.Utf8 || type.id == TypeId.Binary) {
-    const raw = c.nextBuffer(<i64>(n + 1) * 4, "offsets");
+  if (type.isVariable) {
+    const large = type.id == TypeId.LargeUtf8;
+    const raw = c.nextBuffer(<i64>(n + 1) * (large ? 8 : 4), "offsets");
     const data = c.nextBuffer(0, "data");
     if (c.err.message != null) return null;
     const offsets = new Int32Array(n + 1);
-    let prev = 0;
+    let prev: i64 = 0;
     for (let i = 0; i <= n; i++) {
-      const o = load<i32>(raw.dataStart + (<usize>i << 2));
-      if (o < prev || o > data.length || (i == 0 && o < 0)) {
+      const o: i64 = large ? load<i64>(raw.dataStart + (<usize>i << 3)) : <i64>load<i32>(raw.dataStart + (<usize>i << 2));
+      if (o < prev || o > <i64>data.length || (i == 0 && o < 0)) {
         c.err.fail(`offset ${o} at row ${i} is out of order or past the ${data.length}-byte data buffer`);
         return null;
       }
-      unchecked((offsets[i] = o));
+      unchecked((offsets[i] = <i32>o));
       prev = o;
     }
-    if (type.id == TypeId.Utf8) {
+    if (type.id != TypeId.Binary) {
       for (let i = 0; i < n; i++) {
         if (!col.isNull(i) && !isValidUtf8(data, offsets[i], offsets[i + 1])) {
           c.err.fail(`Utf8 value at row ${i} is not valid UTF-8`);
@@ -239,7 +250,7 @@ export function readIpc(bytes: Uint8Array): Result<ArrowStream> {
       if (stream != null) return bad("a second Schema message");
       const fields = header.vector(1, 4);
       if (fb.error != null) return bad(changetype<string>(fb.error));
-      if (fields.length != 1) return bad(`the schema has ${max(fields.length, 0)} fields; exactly one is expected`);
+      if (fields.length != 1) return bad(`the schema has ${max(fields.length, 0)} fields; a logical-type column crosses as exactly one`);
       const ft = header.tableIn(fields, 0);
       let field: Field | null = null;
       if (ft != null) field = readField(ft, err, 0);
@@ -248,7 +259,16 @@ export function readIpc(bytes: Uint8Array): Result<ArrowStream> {
       stream = new ArrowStream(changetype<Field>(field));
     } else if (headerType == HEADER_RECORD_BATCH) {
       if (stream == null) return bad("a RecordBatch before the Schema");
-      if (header.field(3) != 0) return bad("compressed record batches are not supported");
+      const compression = header.table(3);
+      if (compression != null) {
+        const codec = compression.u8(0, 0);
+        const name = codec < <u32>CODECS.length ? CODECS[codec] : `codec ${codec}`;
+        return Result.err<ArrowStream>(
+          malformed(
+            `record batch ${stream.batches.length} is compressed (${name}); this plugin reads uncompressed Arrow IPC only: write the stream without compression`,
+          ),
+        );
+      }
       const rows = header.i64(0, 0);
       const nodes = header.vector(1, 16);
       const buffers = header.vector(2, 16);
@@ -288,6 +308,8 @@ function typeUnionId(t: DataType): u32 {
   switch (t.id) {
     case TypeId.Utf8:
       return T_UTF8;
+    case TypeId.LargeUtf8:
+      return T_LARGE_UTF8;
     case TypeId.Binary:
       return T_BINARY;
     case TypeId.FixedSizeBinary:
@@ -364,7 +386,13 @@ class BodyWriter {
     this.nodeCount++;
     this.buffer(c.nullCount > 0 ? c.validity : null, (c.length + 7) >> 3);
     const t = c.type;
-    if (t.id == TypeId.Utf8 || t.id == TypeId.Binary) {
+    if (t.id == TypeId.LargeUtf8) {
+      const o = changetype<Int32Array>(c.offsets);
+      const wide = new Uint8Array((c.length + 1) * 8);
+      for (let i = 0; i <= c.length; i++) store<i64>(wide.dataStart + (<usize>i << 3), <i64>unchecked(o[i]));
+      this.buffer(wide, wide.length);
+      this.buffer(c.data, c.data.length);
+    } else if (t.isVariable) {
       const o = changetype<Int32Array>(c.offsets);
       this.buffer(Uint8Array.wrap(o.buffer, o.byteOffset, o.byteLength), (c.length + 1) * 4);
       this.buffer(c.data, c.data.length);

@@ -1,7 +1,11 @@
 //! A small Arrow IPC *stream* reader and writer (no arrow-rs): Schema and
-//! RecordBatch messages, no compression, no dictionaries. Column types:
-//! Int32, Int64, Float32, Float64, Utf8, Binary, FixedSizeList<Float32>,
-//! each with an optional validity bitmap.
+//! RecordBatch messages, no compression. Decoded column types: Int32, Int64,
+//! Float32, Float64, Utf8, LargeUtf8, Binary, LargeBinary,
+//! FixedSizeList<Float32>, List<Float32> and LargeList<Float32>, each with an
+//! optional validity bitmap. Columns of any other type (and dictionary-encoded
+//! ones) are read past, not decoded: they come back as [`DataType::Other`],
+//! named in Arrow's spelling, so a plugin can ignore the columns it does not
+//! use and name the type of one it cannot.
 //!
 //! Reading validates every offset and length; malformed bytes are a code-2
 //! [`FnError`](crate::FnError), never a panic.
@@ -22,20 +26,53 @@ pub enum DataType {
     Int64,
     Float32,
     Float64,
+    /// Utf8 and LargeUtf8 hold the same [`ColumnData::Utf8`]; only the offsets' width on the wire differs.
     Utf8,
+    LargeUtf8,
     Binary,
+    LargeBinary,
     /// `FixedSizeList[size]<Float32>`; the child field keeps its name and nullability.
     FixedSizeListF32 {
         size: usize,
         item_name: String,
         item_nullable: bool,
     },
+    /// `List<Float32>` (`large: false`) or `LargeList<Float32>` (`large: true`).
+    ListF32 {
+        large: bool,
+        item_name: String,
+        item_nullable: bool,
+    },
+    /// A column this reader walks past without decoding (any other type, or a
+    /// dictionary-encoded column); the writer refuses it.
+    Other(OtherType),
+}
+
+/// A type the reader does not decode: its name, and the shape it needs to be read past.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OtherType {
+    /// Arrow's spelling (apache-arrow's `DataType.toString()`), e.g. `Bool`, `List<Float64>`.
+    pub name: String,
+    pub(crate) layout: Layout,
+}
+
+/// How many buffers a column has on the wire, and its children's layouts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Layout {
+    pub buffers: usize,
+    /// Utf8View / BinaryView: the record batch says how many more data buffers follow.
+    pub variadic: bool,
+    pub children: Vec<Layout>,
 }
 
 impl DataType {
     /// `FixedSizeList[size]<Float32>` with apache-arrow's default child name `item`.
     pub fn fixed_size_list_f32(size: usize) -> Self {
         DataType::FixedSizeListF32 { size, item_name: "item".into(), item_nullable: true }
+    }
+    /// `List<Float32>` (or `LargeList<Float32>`) with the child name `item`.
+    pub fn list_f32(large: bool) -> Self {
+        DataType::ListF32 { large, item_name: "item".into(), item_nullable: true }
     }
     /// Spelled as apache-arrow's `DataType.toString()`.
     pub fn describe(&self) -> String {
@@ -45,9 +82,18 @@ impl DataType {
             DataType::Float32 => "Float32".into(),
             DataType::Float64 => "Float64".into(),
             DataType::Utf8 => "Utf8".into(),
+            DataType::LargeUtf8 => "LargeUtf8".into(),
             DataType::Binary => "Binary".into(),
+            DataType::LargeBinary => "LargeBinary".into(),
             DataType::FixedSizeListF32 { size, .. } => format!("FixedSizeList[{size}]<Float32>"),
+            DataType::ListF32 { large: false, .. } => "List<Float32>".into(),
+            DataType::ListF32 { large: true, .. } => "LargeList<Float32>".into(),
+            DataType::Other(other) => other.name.clone(),
         }
+    }
+    /// Utf8 or LargeUtf8.
+    pub fn is_text(&self) -> bool {
+        matches!(self, DataType::Utf8 | DataType::LargeUtf8)
     }
 }
 
@@ -101,6 +147,14 @@ pub enum ColumnData {
         values: Vec<f32>,
         value_validity: Option<Vec<u8>>,
     },
+    /// List / LargeList: row i is `values[offsets[i]..offsets[i + 1]]`; offsets start at 0.
+    ListF32 {
+        offsets: Vec<i32>,
+        values: Vec<f32>,
+        value_validity: Option<Vec<u8>>,
+    },
+    /// A column of a type the reader does not decode: only its length is known.
+    Other { len: usize },
 }
 
 /// A column: values plus an optional LSB-first validity bitmap (bit set = valid).
@@ -134,6 +188,16 @@ impl Column {
     pub fn fixed_size_list_f32(size: usize, values: Vec<f32>) -> Self {
         Self::new(ColumnData::FixedSizeListF32 { size, values, value_validity: None })
     }
+    /// A List<Float32> column of the given rows.
+    pub fn list_f32<R: AsRef<[f32]>>(rows: &[R]) -> Self {
+        let mut offsets = vec![0i32];
+        let mut values = Vec::new();
+        for row in rows {
+            values.extend_from_slice(row.as_ref());
+            offsets.push(values.len() as i32);
+        }
+        Self::new(ColumnData::ListF32 { offsets, values, value_validity: None })
+    }
     pub fn utf8<S: AsRef<str>>(values: &[S]) -> Self {
         let (offsets, data) = offsets_and_data(values.iter().map(|s| s.as_ref().as_bytes()));
         Self::new(ColumnData::Utf8 { offsets, data })
@@ -150,7 +214,10 @@ impl Column {
             ColumnData::Int64(v) => v.len(),
             ColumnData::Float32(v) => v.len(),
             ColumnData::Float64(v) => v.len(),
-            ColumnData::Utf8 { offsets, .. } | ColumnData::Binary { offsets, .. } => offsets.len().saturating_sub(1),
+            ColumnData::Utf8 { offsets, .. } | ColumnData::Binary { offsets, .. } | ColumnData::ListF32 { offsets, .. } => {
+                offsets.len().saturating_sub(1)
+            }
+            ColumnData::Other { len } => *len,
             ColumnData::FixedSizeListF32 { size, values, .. } => {
                 if *size == 0 {
                     0
@@ -177,6 +244,16 @@ impl Column {
             ColumnData::Utf8 { offsets, data } => {
                 let (a, b) = (*offsets.get(i)? as usize, *offsets.get(i + 1)? as usize);
                 core::str::from_utf8(data.get(a..b)?).ok()
+            }
+            _ => None,
+        }
+    }
+    /// Row `i` of a List<Float32> / LargeList<Float32> column.
+    pub fn list_value(&self, i: usize) -> Option<&[f32]> {
+        match &self.data {
+            ColumnData::ListF32 { offsets, values, .. } => {
+                let (a, b) = (*offsets.get(i)? as usize, *offsets.get(i + 1)? as usize);
+                values.get(a..b)
             }
             _ => None,
         }
@@ -244,7 +321,7 @@ fn concat_column(data_type: &DataType, parts: &[&Column]) -> Result<Column, FnEr
         DataType::Float64 => {
             ColumnData::Float64(gather(parts, |d| if let ColumnData::Float64(v) = d { Some(v) } else { None }).ok_or_else(mismatch)?)
         }
-        DataType::Utf8 | DataType::Binary => {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary => {
             let mut values: Vec<&[u8]> = Vec::with_capacity(total);
             for c in parts {
                 for i in 0..c.len() {
@@ -252,7 +329,7 @@ fn concat_column(data_type: &DataType, parts: &[&Column]) -> Result<Column, FnEr
                 }
             }
             let (offsets, data) = offsets_and_data(values.into_iter());
-            if *data_type == DataType::Utf8 {
+            if data_type.is_text() {
                 ColumnData::Utf8 { offsets, data }
             } else {
                 ColumnData::Binary { offsets, data }
@@ -271,6 +348,23 @@ fn concat_column(data_type: &DataType, parts: &[&Column]) -> Result<Column, FnEr
             let value_validity = if any_value_nulls { Some(bitmap_from_bools(&value_bools)) } else { None };
             ColumnData::FixedSizeListF32 { size: *size, values, value_validity }
         }
+        DataType::ListF32 { .. } => {
+            let mut offsets = vec![0i32];
+            let mut values = Vec::new();
+            let mut value_bools: Vec<bool> = Vec::new();
+            let mut any_value_nulls = false;
+            for c in parts {
+                let ColumnData::ListF32 { offsets: o, values: v, value_validity } = &c.data else { return Err(mismatch()) };
+                let base = values.len() as i32;
+                offsets.extend(o.iter().skip(1).map(|x| x + base));
+                values.extend_from_slice(v);
+                any_value_nulls |= value_validity.is_some();
+                value_bools.extend((0..v.len()).map(|i| value_validity.as_deref().map_or(true, |b| bit(b, i))));
+            }
+            let value_validity = if any_value_nulls { Some(bitmap_from_bools(&value_bools)) } else { None };
+            ColumnData::ListF32 { offsets, values, value_validity }
+        }
+        DataType::Other(_) => ColumnData::Other { len: total },
     };
     Ok(Column { data, validity })
 }

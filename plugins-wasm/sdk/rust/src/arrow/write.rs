@@ -7,6 +7,9 @@ const METADATA_V5: i16 = 4;
 
 /// Writes `schema`, then each batch, then the end-of-stream marker.
 pub fn write_stream(schema: &Schema, batches: &[RecordBatch]) -> Result<Vec<u8>, FnError> {
+    if let Some(f) = schema.fields.iter().find(|f| matches!(f.data_type, DataType::Other(_))) {
+        return Err(FnError::malformed(format!("column '{}' is {}, which this SDK does not write", f.name, f.data_type.describe())));
+    }
     let mut out = Vec::new();
     write_message(&mut out, 1, schema_obj(schema), &[]);
     for batch in batches {
@@ -53,9 +56,16 @@ fn field_obj(field: &Field) -> Obj {
         DataType::Float64 => (3, Obj::Table(vec![(0, Val::I16(2))]), vec![]),
         DataType::Binary => (4, Obj::Table(vec![]), vec![]),
         DataType::Utf8 => (5, Obj::Table(vec![]), vec![]),
+        DataType::LargeBinary => (19, Obj::Table(vec![]), vec![]),
+        DataType::LargeUtf8 => (20, Obj::Table(vec![]), vec![]),
         DataType::FixedSizeListF32 { size, item_name, item_nullable } => {
             (16, Obj::Table(vec![(0, Val::I32(*size as i32))]), vec![field_obj(&Field::new(item_name, DataType::Float32, *item_nullable))])
         }
+        DataType::ListF32 { large, item_name, item_nullable } => {
+            (if *large { 21 } else { 12 }, Obj::Table(vec![]), vec![field_obj(&Field::new(item_name, DataType::Float32, *item_nullable))])
+        }
+        // write_stream refuses these before it gets here.
+        DataType::Other(_) => (1, Obj::Table(vec![]), vec![]),
     };
     Obj::Table(vec![
         (0, Val::Off(Obj::String(field.name.clone()))),
@@ -113,6 +123,19 @@ impl Body {
             (DataType::Utf8, ColumnData::Utf8 { offsets, data }) | (DataType::Binary, ColumnData::Binary { offsets, data }) => {
                 self.buffer(&le_bytes(offsets, |x| x.to_le_bytes()));
                 self.buffer(data);
+            }
+            (DataType::LargeUtf8, ColumnData::Utf8 { offsets, data }) | (DataType::LargeBinary, ColumnData::Binary { offsets, data }) => {
+                self.buffer(&le_bytes(offsets, |x| i64::from(x).to_le_bytes()));
+                self.buffer(data);
+            }
+            (DataType::ListF32 { large, .. }, ColumnData::ListF32 { offsets, values, value_validity }) => {
+                if *large {
+                    self.buffer(&le_bytes(offsets, |x| i64::from(x).to_le_bytes()));
+                } else {
+                    self.buffer(&le_bytes(offsets, |x| x.to_le_bytes()));
+                }
+                self.validity(values.len(), value_validity.as_deref())?;
+                self.buffer(&le_bytes(values, |x| x.to_le_bytes()));
             }
             (DataType::FixedSizeListF32 { size, .. }, ColumnData::FixedSizeListF32 { size: s, values, value_validity }) if size == s => {
                 self.validity(values.len(), value_validity.as_deref())?;

@@ -1,11 +1,11 @@
-// AssemblyScript cannot emit export names containing `:`, `#` or `@`, so the
-// SDK exports plain names and this pass renames them in the export section
-// (section 7). The table below is the single mapping, read off docs/abi.md.
+// AssemblyScript cannot emit export names containing `:`, `#` or `@`, so the SDK exports plain names and this
+// pass renames them in the export section (section 7). The table below is the single mapping, read off
+// docs/abi.md. Whether the result is the right world is preflight.mjs's job, with messages that name the fix.
 
 const CRDT = "uni:plugin/crdt@1.0.0";
 const TYPES = "uni:plugin/logical-type@1.0.0";
 
-/** Plain name -> canonical core export name, per surface. */
+/** Plain name -> canonical core export name, per SDK export module. */
 const surfaces = {
   base: {
     memory: "memory",
@@ -36,30 +36,17 @@ const surfaces = {
 // Exports that return nothing through a return area, hence have no cabi_post_*.
 const noPost = new Set(["memory", "cabi_realloc", "crdt_state_dtor"]);
 
-/** Every core import a world may declare (docs/abi.md, "Imports"). */
-const worldImports = {
-  "crdt-plugin": ["uni:plugin/host-log@1.0.0 log", `[export]${CRDT} [resource-new]crdt-state`],
-  "type-plugin": ["uni:plugin/host-log@1.0.0 log"],
-  "analytics-plugin": ["uni:plugin/host-log@1.0.0 log", `[export]${CRDT} [resource-new]crdt-state`],
-};
-const worldSurfaces = {
-  "crdt-plugin": ["base", "crdt"],
-  "type-plugin": ["base", "types"],
-  "analytics-plugin": ["base", "crdt", "types"],
-};
-
-/** The full plain -> canonical table for a world, cabi_post_* included. */
-export function exportTable(world) {
+/** Every plain name the SDK exports -> its canonical name, cabi_post_* included. */
+export const exportTable = (() => {
   const table = new Map();
-  for (const surface of worldSurfaces[world] ?? []) {
-    for (const [plain, canonical] of Object.entries(surfaces[surface])) {
+  for (const names of Object.values(surfaces)) {
+    for (const [plain, canonical] of Object.entries(names)) {
       table.set(plain, canonical);
       if (!noPost.has(plain)) table.set(`cabi_post_${plain}`, `cabi_post_${canonical}`);
     }
   }
-  if (table.size === 0) throw new Error(`unknown world ${world}`);
   return table;
-}
+})();
 
 function readU32(bytes, pos) {
   let result = 0;
@@ -97,39 +84,21 @@ function nameBytes(name) {
 }
 
 /**
- * Renames exports to their canonical names, drops custom sections (nothing
- * path- or build-dependent survives), and checks that exports and imports are
- * exactly those of `world`. Throws on anything unexpected.
+ * Renames the SDK's plain export names to their canonical names and drops custom sections (nothing path- or
+ * build-dependent survives). Names the table does not know are left as they are, for preflight to report.
+ * @param {Uint8Array} core an AssemblyScript core module
+ * @returns {Uint8Array}
  */
-export function canonicalizeCore(core, world) {
-  const table = exportTable(world);
-  const allowedImports = new Set(worldImports[world]);
+export function canonicalizeCore(core) {
   if (core[0] !== 0 || core[1] !== 0x61 || core[2] !== 0x73 || core[3] !== 0x6d) throw new Error("not a wasm module");
   const out = [...core.subarray(0, 8)];
   let pos = 8;
-  const seen = new Set();
   while (pos < core.length) {
     const id = core[pos];
     const [size, bodyStart] = readU32(core, pos + 1);
     const body = core.subarray(bodyStart, bodyStart + size);
     pos = bodyStart + size;
     if (id === 0) continue;
-    if (id === 2) {
-      let p = 0;
-      let count;
-      [count, p] = readU32(body, p);
-      for (let i = 0; i < count; i++) {
-        let module;
-        let name;
-        [module, p] = readName(body, p);
-        [name, p] = readName(body, p);
-        if (!allowedImports.has(`${module} ${name}`))
-          throw new Error(`import ${module}.${name} is not part of ${world}`);
-        const kind = body[p++];
-        if (kind !== 0) throw new Error(`import ${module}.${name} is not a function`);
-        [, p] = readU32(body, p);
-      }
-    }
     if (id !== 7) {
       out.push(id, ...writeU32(size), ...body);
       continue;
@@ -144,14 +113,9 @@ export function canonicalizeCore(core, world) {
       const kind = body[p++];
       const indexStart = p;
       [, p] = readU32(body, p);
-      const canonical = table.get(name);
-      if (canonical === undefined) throw new Error(`export ${name} has no canonical name for ${world}`);
-      seen.add(name);
-      section.push(...nameBytes(canonical), kind, ...body.subarray(indexStart, p));
+      section.push(...nameBytes(exportTable.get(name) ?? name), kind, ...body.subarray(indexStart, p));
     }
     out.push(7, ...writeU32(section.length), ...section);
   }
-  const missing = [...table.keys()].filter((n) => !seen.has(n));
-  if (missing.length) throw new Error(`${world} is missing exports: ${missing.join(", ")}`);
   return new Uint8Array(out);
 }

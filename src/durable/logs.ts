@@ -1,0 +1,387 @@
+/**
+ * What each live resource writes to the store, one class per surface. A resource holds its log and calls it at
+ * the points where its state changes; the log knows the records (records.ts) and the durability level.
+ *
+ * Writes of one resource are chained: they reach the store in the order they were made (a CDC batch's entry
+ * before the head update that deletes it), while different resources' writes share group commits.
+ *
+ * @module
+ */
+import { PluginError, toPluginError } from "../errors.ts";
+import { Journal } from "../store/journal.ts";
+import type { Key, Mutation } from "../store/types.ts";
+import type { HostDurability } from "./durability.ts";
+import {
+  type CdcHead,
+  type CrdtJournalEntry,
+  type ResourceRecord,
+  writeCdcEntry,
+  writeJournalEntry,
+} from "./records.ts";
+
+abstract class ResourceLog {
+  readonly d: HostDurability;
+  readonly name: string;
+  plugin: string;
+  version: string;
+  readonly key: string;
+  readonly options: string | undefined;
+  #chain: Promise<unknown> = Promise.resolve();
+  dropped = false;
+  abstract readonly surface: "index" | "crdt" | "cdc";
+
+  constructor(d: HostDurability, name: string, plugin: string, version: string, key: string, options?: string) {
+    this.d = d;
+    this.name = name;
+    this.plugin = plugin;
+    this.version = version;
+    this.key = key;
+    this.options = options;
+  }
+
+  get journaled(): boolean {
+    return this.d.level === "journal";
+  }
+
+  protected base(): ResourceRecord {
+    return {
+      surface: this.surface,
+      name: this.name,
+      plugin: this.plugin,
+      key: this.key,
+      version: this.version,
+      ...(this.options === undefined ? {} : { options: this.options }),
+    };
+  }
+
+  /** Runs `fn` after every earlier write of this resource; resolves when it has. */
+  protected chain(fn: () => Promise<unknown>): Promise<void> {
+    const next = this.#chain.then(fn);
+    this.#chain = next.catch(() => {});
+    return next.then(() => undefined);
+  }
+
+  /**
+   * {@link chain} for a write a caller waits on in journal durability; in snapshot durability the caller does not
+   * wait (the write still happens, in order; a failure is kept as a background error).
+   */
+  protected chained(fn: () => Promise<unknown>): Promise<void> | undefined {
+    const next = this.chain(fn);
+    if (this.journaled) return next;
+    next.catch((err) => this.d.background(err));
+    return undefined;
+  }
+
+  /** Resolves once every write made so far has settled. */
+  settled(): Promise<void> {
+    return this.#chain.then(() => undefined);
+  }
+
+  /** The prefixes holding this resource's entries besides its record (a CRDT's journals, a stream's log). */
+  protected leftovers(): Key[] {
+    return [];
+  }
+
+  /** The mutation deleting the record: once it is durable, a restore no longer sees the resource. */
+  recordRemoval(): Mutation {
+    return this.d.resourceDelete(this.surface, this.name);
+  }
+
+  /** Deletes every entry under {@link leftovers} (after the record is gone, or before a new one is written). */
+  async sweep(): Promise<void> {
+    for (const prefix of this.leftovers()) {
+      const keys: Key[] = [];
+      for await (const e of this.d.store.list({ prefix })) keys.push(e.key);
+      for (let i = 0; i < keys.length; i += 500) {
+        await this.d.writer.write(keys.slice(i, i + 500).map((key) => ({ type: "delete" as const, key })));
+      }
+    }
+  }
+
+  /** The resource was dropped: its record goes, then what it left. */
+  gone(): Promise<void> | undefined {
+    this.dropped = true;
+    return this.chained(async () => {
+      await this.d.writer.write([this.recordRemoval()]);
+      await this.sweep();
+    });
+  }
+
+  /** For an unload or a forced reload: the record's removal, to go in that commit ({@link sweep} after it). */
+  async removal(): Promise<Mutation> {
+    this.dropped = true;
+    await this.settled();
+    return this.recordRemoval();
+  }
+}
+
+/** An index: one snapshot (persisted bytes), written at build/open and at every reload. */
+export class IndexLog extends ResourceLog {
+  readonly surface = "index" as const;
+
+  /** A new index: its snapshot. */
+  created(bytes: Uint8Array): Promise<void> | undefined {
+    const copy = bytes.slice(); // the caller's bytes may be a view that changes after this returns
+    return this.chained(async () => {
+      const { ref, blobs } = await this.d.snapshotRef(copy);
+      await this.d.writer.write([this.d.resourceSet({ ...this.base(), snapshot: ref }, blobs)]);
+    });
+  }
+
+  /** The new version's snapshot, for the reload's atomic commit (blob put now). */
+  async reloadWrite(bytes: Uint8Array, version: string): Promise<Mutation> {
+    await this.settled();
+    const { ref, blobs } = await this.d.snapshotRef(bytes);
+    return this.d.resourceSet({ ...this.base(), version, snapshot: ref }, blobs);
+  }
+
+  committed(plugin: string, version: string): void {
+    this.plugin = plugin;
+    this.version = version;
+  }
+}
+
+/**
+ * A CRDT state: a snapshot plus a journal of the ops and merges applied since, in epochs: a new snapshot starts a
+ * new epoch, and the restore replays every epoch from the record's on (a crash between the epoch switch and the
+ * snapshot's record leaves both journals, replayed in order).
+ */
+export class CrdtLog extends ResourceLog {
+  readonly surface = "crdt" as const;
+  #epoch = 0;
+  #journal: Promise<Journal> | undefined;
+  #ops = 0;
+  #dirty = false;
+  /** Reads the state's persisted bytes now (synchronously, in the same turn as the op that triggers it). */
+  #persist: () => Uint8Array | Promise<Uint8Array> = () => new Uint8Array();
+  #untick: (() => void) | undefined;
+
+  /** Starts the log at `epoch` (0 for a new state; one above the highest seen on restore). */
+  start(epoch: number, persist: () => Uint8Array | Promise<Uint8Array>): void {
+    this.#epoch = epoch;
+    this.#persist = persist;
+    this.#journal = undefined;
+    if (this.d.level === "snapshot") {
+      this.#untick = this.d.onTick(async () => {
+        if (!this.#dirty || this.dropped) return;
+        this.#dirty = false;
+        const bytes = await this.#persist();
+        await this.chain(() => this.#writeSnapshot(bytes, this.#epoch));
+      });
+    }
+  }
+
+  /** A new state: anything a dropped state of the same name left goes, then its snapshot is the record. */
+  created(bytes: Uint8Array): Promise<void> | undefined {
+    const copy = bytes.slice();
+    const epoch = this.#epoch;
+    return this.chained(async () => {
+      await this.sweep();
+      await this.#writeSnapshot(copy, epoch);
+    });
+  }
+
+  /** A restored state (snapshot + replayed journals): its snapshot becomes the record of the current epoch. */
+  restored(bytes: Uint8Array): Promise<void> | undefined {
+    const copy = bytes.slice();
+    const epoch = this.#epoch;
+    return this.chained(async () => {
+      await this.#writeSnapshot(copy, epoch);
+      await this.#deleteEpochs(epoch);
+    });
+  }
+
+  async #writeSnapshot(bytes: Uint8Array, epoch: number): Promise<void> {
+    if (this.dropped) return;
+    const { ref, blobs } = await this.d.snapshotRef(bytes);
+    await this.d.writer.write([this.d.resourceSet({ ...this.base(), snapshot: ref, epoch }, blobs)]);
+  }
+
+  /**
+   * An op or merge was applied. Journal durability: resolves once it is in the journal (group commit). Snapshot
+   * durability: marks the state changed. Every `snapshotEveryOps` ops the state is folded into a new snapshot.
+   */
+  applied(entry: CrdtJournalEntry): Promise<void> | undefined {
+    if (this.d.level === "snapshot") {
+      this.#dirty = true;
+      return undefined;
+    }
+    const value = writeJournalEntry(entry);
+    if (value.length > this.d.store.limits.maxValueBytes) return this.#compact(); // too big for a journal entry
+    this.#journal ??= Journal.open(this.d.store, this.d.keys.journal(this.name, this.#epoch));
+    const journal = this.#journal;
+    const appended = journal.then((j) => j.append(value)).then(() => undefined);
+    if (++this.#ops >= this.d.snapshotEveryOps) {
+      const compacted = this.#compact();
+      return Promise.all([appended, compacted]).then(() => undefined);
+    }
+    return appended;
+  }
+
+  /** Folds the journal into a snapshot: taken now, written as the record of a new epoch; the old journal goes. */
+  #compact(): Promise<void> | undefined {
+    const persisted = this.#persist();
+    const old = { epoch: this.#epoch, journal: this.#journal };
+    this.#epoch++;
+    this.#journal = undefined;
+    this.#ops = 0;
+    const epoch = this.#epoch;
+    return this.chained(async () => {
+      await this.#writeSnapshot(await persisted, epoch);
+      if (old.journal) await (await old.journal).flush();
+      await this.#deleteEpochs(epoch);
+    });
+  }
+
+  /** The new version's snapshot for the reload's atomic commit: a new epoch (switched to by {@link committed}). */
+  async reloadWrite(bytes: Uint8Array, version: string): Promise<Mutation> {
+    await this.settled();
+    if (this.#journal) await (await this.#journal).flush();
+    const { ref, blobs } = await this.d.snapshotRef(bytes);
+    return this.d.resourceSet({ ...this.base(), version, snapshot: ref, epoch: this.#epoch + 1 }, blobs);
+  }
+
+  /** The reload committed: ops now go to the new epoch; the old journals go. */
+  committed(plugin: string, version: string, persist: () => Uint8Array): void {
+    this.plugin = plugin;
+    this.version = version;
+    this.#persist = persist;
+    this.#epoch++;
+    this.#journal = undefined;
+    this.#ops = 0;
+    const epoch = this.#epoch;
+    void this.chained(() => this.#deleteEpochs(epoch));
+  }
+
+  /** Deletes journal entries of epochs before `epoch`. */
+  async #deleteEpochs(epoch: number): Promise<void> {
+    const keys: Key[] = [];
+    for await (const e of this.d.store.list({
+      prefix: this.d.keys.journals(this.name),
+      end: this.d.keys.journal(this.name, epoch),
+    })) {
+      keys.push(e.key);
+    }
+    for (let i = 0; i < keys.length; i += 500) {
+      await this.d.writer.write(keys.slice(i, i + 500).map((key) => ({ type: "delete" as const, key })));
+    }
+  }
+
+  protected override leftovers(): Key[] {
+    return [this.d.keys.journals(this.name)];
+  }
+
+  /** Dropped: the snapshot timer forgets it too. */
+  override recordRemoval(): Mutation {
+    this.#untick?.();
+    return super.recordRemoval();
+  }
+}
+
+/** The positions a CDC stream reports (see CdcStreamState). */
+export interface CdcPositions {
+  nextLsn: bigint;
+  acknowledged: bigint;
+  checkpointed: bigint;
+  confirmed: { lsn: bigint; source?: string; commitMicros?: bigint };
+}
+
+/**
+ * A CDC stream: its head (positions) in its record, and every published batch until it is confirmed (checkpointed
+ * by the output and acknowledged by every sink) as a log entry. The restore restarts the output at the
+ * acknowledged position and redelivers the logged batches from there.
+ */
+export class CdcLog extends ResourceLog {
+  readonly surface = "cdc" as const;
+  /** LSN ranges of the entries written and not yet deleted, in order. */
+  #entries: { start: bigint; end: bigint }[] = [];
+  #headPending: Promise<void> | undefined;
+  #positions: () => CdcPositions = () => ({ nextLsn: 0n, acknowledged: 0n, checkpointed: 0n, confirmed: { lsn: 0n } });
+
+  /**
+   * Starts the log: `positions` reads the stream's current ones. A new stream (`restored` absent) first clears what
+   * a dropped stream of the same name left; a restored one passes the entries already stored.
+   */
+  start(positions: () => CdcPositions, restored?: { start: bigint; end: bigint }[]): Promise<void> | undefined {
+    this.#positions = positions;
+    this.#entries = restored ?? [];
+    return this.chained(async () => {
+      if (!restored) await this.sweep();
+      await this.#writeHead();
+    });
+  }
+
+  /** A batch entered the log. Journal durability: resolves once its entry is durable. */
+  published(entry: { lsnStart: bigint; lsnEnd: bigint; commitMicros: bigint; source?: string; mutations: Uint8Array }) {
+    const bytes = entry.mutations;
+    return this.chained(async () => {
+      const { ref, blobs } = await this.d.snapshotRef(bytes);
+      const record = {
+        lsnStart: entry.lsnStart,
+        lsnEnd: entry.lsnEnd,
+        commitMicros: entry.commitMicros,
+        ...(entry.source === undefined ? {} : { source: entry.source }),
+        mutations: ref,
+      };
+      await this.d.writer.write([
+        { type: "set", key: this.d.keys.cdcEntry(this.name, entry.lsnStart), value: writeCdcEntry(record), blobs },
+      ]);
+      this.#entries.push({ start: entry.lsnStart, end: entry.lsnEnd });
+    });
+  }
+
+  /**
+   * Positions moved (acknowledged, checkpointed, confirmed): one head write covers every move made before it
+   * starts, and deletes the entries the confirmed position passed. Journal durability: resolves once durable.
+   */
+  advanced(): Promise<void> | undefined {
+    if (this.#headPending) return this.journaled ? this.#headPending : undefined;
+    const pending = this.chained(async () => {
+      this.#headPending = undefined;
+      await this.#writeHead();
+    });
+    this.#headPending = pending ?? Promise.resolve();
+    return pending;
+  }
+
+  async #writeHead(): Promise<void> {
+    if (this.dropped) return;
+    const p = this.#positions();
+    const head: CdcHead = {
+      nextLsn: p.nextLsn,
+      acknowledged: p.acknowledged,
+      checkpointed: p.checkpointed,
+      confirmed: p.confirmed.lsn,
+      ...(p.confirmed.source === undefined ? {} : { confirmedSource: p.confirmed.source }),
+      ...(p.confirmed.commitMicros === undefined ? {} : { confirmedMicros: p.confirmed.commitMicros }),
+    };
+    // Entries wholly below the confirmed position are no longer needed.
+    let gone = 0;
+    while (gone < this.#entries.length && (this.#entries[gone] as { end: bigint }).end <= p.confirmed.lsn) gone++;
+    const deletes: Mutation[] = this.#entries
+      .slice(0, gone)
+      .map((e) => ({ type: "delete" as const, key: this.d.keys.cdcEntry(this.name, e.start) }));
+    for (let i = 0; i < deletes.length; i += 500) {
+      const last = i + 500 >= deletes.length;
+      const batch = deletes.slice(i, i + 500);
+      await this.d.writer.write(last ? [this.d.resourceSet({ ...this.base(), cdc: head }), ...batch] : batch);
+    }
+    if (deletes.length === 0) await this.d.writer.write([this.d.resourceSet({ ...this.base(), cdc: head })]);
+    this.#entries.splice(0, gone);
+  }
+
+  committed(plugin: string, version: string): void {
+    this.plugin = plugin;
+    this.version = version;
+  }
+
+  protected override leftovers(): Key[] {
+    return [this.d.keys.cdcLog(this.name)];
+  }
+}
+
+/** Wraps a store failure of a durable write as the typed, retryable error the caller sees. */
+export function durableFailure(err: unknown, what: string): PluginError {
+  const e = toPluginError(err);
+  return new PluginError(e.code, `${what}: ${e.message}`, { retryable: e.retryable, cause: e });
+}

@@ -1,0 +1,322 @@
+/**
+ * What a durable host keeps in its `StateStore`, and how each record is written and read back. Everything lives
+ * under `["uni", namespace, …]` (one namespace per host; hosts sharing a store use different ones):
+ *
+ *     plugin  <id>                  which version serves: version, generation, component blob, grants
+ *     gen     <id>                  the generation counter (u64, never repeats across restarts)
+ *     res     <surface> <name>      a live resource: its kind, options, snapshot (inline or a blob)
+ *     journal <name> <seq>          a CRDT state's ops since its snapshot (Journal, group commit)
+ *     cdc-log <name> <lsnStart>     a CDC stream's published batches not yet confirmed
+ *     samples <type>                the literals a logical type has seen (the reload's samples)
+ *     quarantine …                  records that failed to restore, with why
+ *
+ * Records are MessagePack, checked field by field on the way in: a record that does not read back as what it
+ * claims to be is a typed `Corrupt` error, and the restore quarantines it.
+ *
+ * @module
+ */
+import { Decoder, Encoder } from "@msgpack/msgpack";
+import { ErrorCode, PluginError } from "../errors.ts";
+import type { Key } from "../store/types.ts";
+
+const encoder = new Encoder({ useBigInt64: true });
+const decoder = new Decoder({ useBigInt64: true });
+
+/** The format every record below carries; a different one is refused (never guessed at). */
+export const RECORD_FORMAT = 1;
+
+/** Values up to this size are stored inline in their record; larger snapshots become blobs. */
+export const INLINE_BYTES = 48 * 1024;
+
+export function encodeRecord(value: unknown): Uint8Array {
+  return encoder.encode(value);
+}
+
+/** Decodes and checks a record: `check` throws (with `bad`) for anything but the expected shape. */
+export function decodeRecord<T>(key: Key, bytes: Uint8Array, check: (v: Record<string, unknown>) => T): T {
+  let value: unknown;
+  try {
+    value = decoder.decode(bytes);
+  } catch (err) {
+    throw corruptRecord(key, `not MessagePack (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw corruptRecord(key, "not a map");
+  const v = value as Record<string, unknown>;
+  if (v.format !== RECORD_FORMAT) throw corruptRecord(key, `format ${String(v.format)}, expected ${RECORD_FORMAT}`);
+  try {
+    return check(v);
+  } catch (err) {
+    if (err instanceof PluginError) throw err;
+    throw corruptRecord(key, err instanceof Error ? err.message : String(err));
+  }
+}
+
+export function corruptRecord(key: Key, why: string): PluginError {
+  return new PluginError(ErrorCode.Corrupt, `record ${JSON.stringify(key.map(String))} is damaged: ${why}`);
+}
+
+/** Field readers for `decodeRecord` checks: each throws a plain Error naming the field. */
+export const field = {
+  string(v: Record<string, unknown>, name: string): string {
+    const x = v[name];
+    if (typeof x !== "string") throw new Error(`${name} must be a string`);
+    return x;
+  },
+  optionalString(v: Record<string, unknown>, name: string): string | undefined {
+    const x = v[name];
+    if (x !== undefined && x !== null && typeof x !== "string") throw new Error(`${name} must be a string`);
+    return (x ?? undefined) as string | undefined;
+  },
+  count(v: Record<string, unknown>, name: string): number {
+    const x = v[name];
+    const n = typeof x === "bigint" ? Number(x) : x;
+    if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a count`);
+    return n;
+  },
+  u64(v: Record<string, unknown>, name: string): bigint {
+    const x = v[name];
+    const n = typeof x === "number" && Number.isSafeInteger(x) ? BigInt(x) : x;
+    if (typeof n !== "bigint" || n < 0n || n >= 1n << 64n) throw new Error(`${name} must be a u64`);
+    return n;
+  },
+  s64(v: Record<string, unknown>, name: string): bigint {
+    const x = v[name];
+    const n = typeof x === "number" && Number.isSafeInteger(x) ? BigInt(x) : x;
+    if (typeof n !== "bigint" || n < -(1n << 63n) || n >= 1n << 63n) throw new Error(`${name} must be an s64`);
+    return n;
+  },
+  bytes(v: Record<string, unknown>, name: string): Uint8Array {
+    const x = v[name];
+    if (!(x instanceof Uint8Array)) throw new Error(`${name} must be bytes`);
+    return x;
+  },
+  strings(v: Record<string, unknown>, name: string): string[] {
+    const x = v[name];
+    if (!Array.isArray(x) || !x.every((s) => typeof s === "string")) throw new Error(`${name} must be strings`);
+    return x as string[];
+  },
+  oneOf<T extends string>(v: Record<string, unknown>, name: string, values: readonly T[]): T {
+    const x = v[name];
+    if (!values.includes(x as T)) throw new Error(`${name} must be one of ${values.join(", ")}`);
+    return x as T;
+  },
+};
+
+/** The keys of one host's records. */
+export class Keys {
+  constructor(readonly namespace: string) {}
+  get root(): Key {
+    return ["uni", this.namespace];
+  }
+  plugins(): Key {
+    return ["uni", this.namespace, "plugin"];
+  }
+  plugin(id: string): Key {
+    return ["uni", this.namespace, "plugin", id];
+  }
+  generation(id: string): Key {
+    return ["uni", this.namespace, "gen", id];
+  }
+  generations(): Key {
+    return ["uni", this.namespace, "gen"];
+  }
+  resources(): Key {
+    return ["uni", this.namespace, "res"];
+  }
+  resource(surface: string, name: string): Key {
+    return ["uni", this.namespace, "res", surface, name];
+  }
+  journal(name: string, epoch: number): Key {
+    return ["uni", this.namespace, "journal", name, epoch];
+  }
+  journals(name: string): Key {
+    return ["uni", this.namespace, "journal", name];
+  }
+  cdcLog(name: string): Key {
+    return ["uni", this.namespace, "cdc-log", name];
+  }
+  cdcEntry(name: string, lsnStart: bigint): Key {
+    return ["uni", this.namespace, "cdc-log", name, lsnStart];
+  }
+  samples(): Key {
+    return ["uni", this.namespace, "samples"];
+  }
+  sample(type: string): Key {
+    return ["uni", this.namespace, "samples", type];
+  }
+  quarantine(original: Key): Key {
+    return ["uni", this.namespace, "quarantine", ...original.slice(2)];
+  }
+  quarantined(): Key {
+    return ["uni", this.namespace, "quarantine"];
+  }
+}
+
+/** Which version serves a plugin id. */
+export interface PluginRecord {
+  id: string;
+  version: string;
+  generation: number;
+  /** Blob id of the component's bytes. */
+  component: string;
+  /** SHA-256 of the component's bytes (what `plugins()` reports). */
+  hash: string;
+  /** The grants the version was loaded with, if narrowed. */
+  grants?: string[];
+}
+
+export function writePlugin(r: PluginRecord): Uint8Array {
+  return encodeRecord({ format: RECORD_FORMAT, ...r });
+}
+
+export function readPlugin(key: Key, bytes: Uint8Array): PluginRecord {
+  return decodeRecord(key, bytes, (v) => {
+    const grants = v.grants === undefined || v.grants === null ? undefined : field.strings(v, "grants");
+    return {
+      id: field.string(v, "id"),
+      version: field.string(v, "version"),
+      generation: field.count(v, "generation"),
+      component: field.string(v, "component"),
+      hash: field.string(v, "hash"),
+      ...(grants ? { grants } : {}),
+    };
+  });
+}
+
+/** A snapshot: bytes inline, or the id of the blob holding them. */
+export type SnapshotRef = { inline: Uint8Array } | { blob: string; size: number };
+
+/** A live resource: what to recreate it from. */
+export interface ResourceRecord {
+  surface: "index" | "crdt" | "cdc";
+  name: string;
+  /** The plugin that served it when written (the restore asks the registry for whoever provides `key` now). */
+  plugin: string;
+  /** Index kind, CRDT kind or CDC output. */
+  key: string;
+  /** The plugin version whose `persist` wrote the snapshot. */
+  version: string;
+  /** Index options as JSON; CDC options as JSON with bigints as strings. */
+  options?: string;
+  /** Index and CRDT: the persisted bytes. */
+  snapshot?: SnapshotRef;
+  /** CRDT: the journal epoch whose ops apply on top of the snapshot. */
+  epoch?: number;
+  /** CDC: the stream's positions (see CdcStreamState). */
+  cdc?: CdcHead;
+}
+
+/** A CDC stream's positions, all exclusive LSN bounds: confirmed <= acknowledged <= nextLsn. */
+export interface CdcHead {
+  nextLsn: bigint;
+  acknowledged: bigint;
+  checkpointed: bigint;
+  confirmed: bigint;
+  confirmedSource?: string;
+  confirmedMicros?: bigint;
+}
+
+export function writeResource(r: ResourceRecord): Uint8Array {
+  return encodeRecord({ format: RECORD_FORMAT, ...r });
+}
+
+export function readResource(key: Key, bytes: Uint8Array): ResourceRecord {
+  return decodeRecord(key, bytes, (v) => {
+    const surface = field.oneOf(v, "surface", ["index", "crdt", "cdc"] as const);
+    const out: ResourceRecord = {
+      surface,
+      name: field.string(v, "name"),
+      plugin: field.string(v, "plugin"),
+      key: field.string(v, "key"),
+      version: field.string(v, "version"),
+    };
+    const options = field.optionalString(v, "options");
+    if (options !== undefined) out.options = options;
+    if (v.snapshot !== undefined && v.snapshot !== null) out.snapshot = readSnapshotRef(v.snapshot);
+    if (v.epoch !== undefined && v.epoch !== null) out.epoch = field.count(v, "epoch");
+    if (v.cdc !== undefined && v.cdc !== null) {
+      const c = v.cdc as Record<string, unknown>;
+      if (typeof c !== "object") throw new Error("cdc must be a map");
+      const head: CdcHead = {
+        nextLsn: field.u64(c, "nextLsn"),
+        acknowledged: field.u64(c, "acknowledged"),
+        checkpointed: field.u64(c, "checkpointed"),
+        confirmed: field.u64(c, "confirmed"),
+      };
+      const source = field.optionalString(c, "confirmedSource");
+      if (source !== undefined) head.confirmedSource = source;
+      if (c.confirmedMicros !== undefined && c.confirmedMicros !== null)
+        head.confirmedMicros = field.s64(c, "confirmedMicros");
+      if (!(head.confirmed <= head.acknowledged && head.acknowledged <= head.nextLsn)) {
+        throw new Error(
+          `cdc positions out of order: confirmed ${head.confirmed}, acknowledged ${head.acknowledged}, next ${head.nextLsn}`,
+        );
+      }
+      out.cdc = head;
+    }
+    if ((surface === "index" || surface === "crdt") && !out.snapshot) throw new Error(`a ${surface} needs a snapshot`);
+    if (surface === "cdc" && !out.cdc) throw new Error("a cdc stream needs its positions");
+    return out;
+  });
+}
+
+function readSnapshotRef(x: unknown): SnapshotRef {
+  if (typeof x !== "object" || x === null) throw new Error("snapshot must be a map");
+  const s = x as Record<string, unknown>;
+  if (s.inline instanceof Uint8Array) return { inline: s.inline };
+  return { blob: field.string(s, "blob"), size: field.count(s, "size") };
+}
+
+/** One published CDC batch in the durable log. */
+export interface CdcLogRecord {
+  lsnStart: bigint;
+  lsnEnd: bigint;
+  commitMicros: bigint;
+  source?: string;
+  /** The batch's Arrow IPC, inline or as a blob; absent once every sink has acknowledged it. */
+  mutations?: SnapshotRef;
+}
+
+export function writeCdcEntry(r: CdcLogRecord): Uint8Array {
+  return encodeRecord({ format: RECORD_FORMAT, ...r });
+}
+
+export function readCdcEntry(key: Key, bytes: Uint8Array): CdcLogRecord {
+  return decodeRecord(key, bytes, (v) => {
+    const out: CdcLogRecord = {
+      lsnStart: field.u64(v, "lsnStart"),
+      lsnEnd: field.u64(v, "lsnEnd"),
+      commitMicros: field.s64(v, "commitMicros"),
+    };
+    if (out.lsnEnd <= out.lsnStart) throw new Error(`an empty LSN range [${out.lsnStart}, ${out.lsnEnd})`);
+    const source = field.optionalString(v, "source");
+    if (source !== undefined) out.source = source;
+    if (v.mutations !== undefined && v.mutations !== null) out.mutations = readSnapshotRef(v.mutations);
+    return out;
+  });
+}
+
+export function writeSamples(literals: readonly string[]): Uint8Array {
+  return encodeRecord({ format: RECORD_FORMAT, literals });
+}
+
+export function readSamples(key: Key, bytes: Uint8Array): string[] {
+  return decodeRecord(key, bytes, (v) => field.strings(v, "literals"));
+}
+
+/** A CRDT journal entry: an op applied, or persisted bytes merged. */
+export type CrdtJournalEntry = { op: "apply"; bytes: Uint8Array } | { op: "merge"; bytes: Uint8Array };
+
+export function writeJournalEntry(e: CrdtJournalEntry): Uint8Array {
+  // One tag byte, then the bytes as given: an op append costs no encoding.
+  const out = new Uint8Array(e.bytes.length + 1);
+  out[0] = e.op === "apply" ? 1 : 2;
+  out.set(e.bytes, 1);
+  return out;
+}
+
+export function readJournalEntry(key: Key, bytes: Uint8Array): CrdtJournalEntry {
+  if (bytes[0] === 1) return { op: "apply", bytes: bytes.subarray(1) };
+  if (bytes[0] === 2) return { op: "merge", bytes: bytes.subarray(1) };
+  throw corruptRecord(key, `journal entry tag ${bytes[0]} is neither apply (1) nor merge (2)`);
+}
