@@ -182,7 +182,13 @@ export class WorkerInstance {
       if (bad) throw bad;
       return { ...this.#lastLogStats };
     }
-    const [delivered, dropped, droppedBytes, truncated] = (await invoke(this.#conn, Op.LogStats, 0, [], call)) as number[];
+    const [delivered, dropped, droppedBytes, truncated] = (await invoke(
+      this.#conn,
+      Op.LogStats,
+      0,
+      [],
+      call,
+    )) as number[];
     this.#lastLogStats = {
       delivered: delivered ?? 0,
       dropped: dropped ?? 0,

@@ -157,11 +157,15 @@ for (const channel of channels()) {
         capped.index?.build("echo", bytes(1, i));
         await remoteCapped.index?.build("echo", bytes(1, i));
       }
-      expect(remoteLines).to.deep.equal(localLines);
-      expect(remoteLines.length).to.be.lessThan(5);
-      expect(await remoteCapped.logStats()).to.deep.equal(capped.logStats);
-      expect(capped.logStats.dropped).to.be.greaterThan(0);
-      expect(capped.logStats.truncated).to.be.greaterThan(0);
+      // The same caps, the same truncation; how many pass the rate cap depends on timing, so it is counted.
+      const stats = await remoteCapped.logStats();
+      expect(remoteLines[0]).to.equal(localLines[0]);
+      expect(remoteLines[0]).to.contain("[truncated: 11 more bytes]");
+      expect(stats.delivered).to.equal(remoteLines.length);
+      expect(stats.delivered + stats.dropped).to.equal(5);
+      expect(stats.dropped).to.be.greaterThan(0);
+      expect(stats.truncated).to.equal(stats.delivered);
+      expect(stats.droppedBytes).to.equal(stats.dropped * 19); // each line: "built an echo index"
     });
   });
 }
