@@ -118,6 +118,8 @@ export class PluginHost {
   readonly #typeSamples = new Map<string, Set<string>>();
   readonly #generations = new Map<string, number>();
   readonly #samplesDirty = new Set<string>();
+  /** Names being created right now, per surface (a create may wait for a worker). */
+  readonly #creating = new Set<string>();
   readonly #indexes: Named<LiveIndex> = new Map();
   readonly #crdts: Named<LiveCrdt> = new Map();
   readonly #streams: Named<LiveCdc> = new Map();
@@ -406,7 +408,7 @@ export class PluginHost {
   }
 
   #claim<T>(table: Named<T>, surface: string, name: string): void {
-    if (table.has(name)) {
+    if (table.has(name) || this.#creating.has(`${surface}\u0000${name}`)) {
       throw new RegistryError(ErrorCode.DuplicateKey, `a live ${surface} named "${name}" already exists`);
     }
   }
@@ -428,25 +430,30 @@ export class PluginHost {
     name: string,
     surface: Surface,
     key: string,
-    make: (entry: PluginEntry) => T,
+    make: (entry: PluginEntry) => T | Promise<T>,
     persist?: (resource: T, d: HostDurability) => Promise<void> | undefined,
   ): Promise<T> {
     await this.#ready();
     this.#claim(table, what, name);
     const entry = this.#entryProviding(surface, key);
-    return await through(entry, () => {
+    return await through(entry, async () => {
       this.#claim(table, what, name);
-      const resource = make(entry);
+      const claim = `${what}\u0000${name}`;
+      this.#creating.add(claim); // held while a worker-hosted plugin builds it: a second create of the name waits out
+      let resource: T;
+      try {
+        resource = await make(entry);
+      } finally {
+        this.#creating.delete(claim);
+      }
       table.set(name, resource);
-      const durable = this.#durable && persist ? persist(resource, this.#durable) : undefined;
-      if (!durable) return resource;
-      return durable.then(
-        () => resource,
-        (err) => {
-          resource.dropNow();
-          throw err;
-        },
-      );
+      try {
+        if (this.#durable && persist) await persist(resource, this.#durable);
+      } catch (err) {
+        resource.dropNow(); // not recorded, so not created: the name is free again
+        throw err;
+      }
+      return resource;
     });
   }
 
@@ -551,9 +558,11 @@ export class PluginHost {
       name,
       "cdc",
       output,
-      (entry) => {
+      async (entry) => {
         const stream = serving(entry.current.instance.cdc, "cdc").start(output, options.fromLsn);
-        return new LiveCdc(entry, name, output, stream, options, this.#forget);
+        const live = new LiveCdc(entry, name, output, stream, options, this.#forget);
+        await live.opened(); // a restored record: the output gets what it had not emitted
+        return live;
       },
       (stream, d) => this.#cdcLog(stream, d, options),
     );

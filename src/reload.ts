@@ -349,11 +349,11 @@ async function commit(run: Run): Promise<void> {
 }
 
 // 8. retire ---------------------------------------------------------------
-function retire(run: Run): void {
+async function retire(run: Run): Promise<void> {
   const problems: string[] = [];
   for (const [p, pending] of run.pending) {
     try {
-      p.retire(pending);
+      await p.retire(pending);
     } catch (err) {
       problems.push(`${p.label}: ${toPluginError(err).message}`);
     }

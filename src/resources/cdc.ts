@@ -13,7 +13,7 @@
 import type { ChangeBatch } from "../component/types.ts";
 import { ErrorCode, PluginCallError, PluginError, toPluginError } from "../errors.ts";
 import type { PluginVersion } from "../plugin.ts";
-import type { CdcStream } from "../surfaces/cdc.ts";
+import type { StreamCallOptions } from "../worker/types.ts";
 import { type CdcPublishMeta, type CheckedBatch, checkBatch } from "./cdc-batch.ts";
 import { type CdcRetry, type CdcSink, Delivery } from "./cdc-delivery.ts";
 import { type CdcRetain, type Retained, Room, type Turn } from "./cdc-room.ts";
@@ -27,6 +27,7 @@ import {
   copyState,
   freshState,
 } from "./cdc-state.ts";
+import { type CdcClientLike, type CdcStreamLike, dropQuietly, inThread, type MaybePromise } from "./clients.ts";
 import { LiveResource, type PluginEntry } from "./entry.ts";
 import type { ArrowInput } from "../arrow.ts";
 import type { CdcLog } from "../durable/logs.ts";
@@ -58,7 +59,7 @@ export interface CdcOptions {
 /** The stream a version runs for this live resource. */
 interface Binding {
   version: PluginVersion;
-  stream: CdcStream;
+  stream: CdcStreamLike;
 }
 
 /** A stream started on the next version during reload, not yet visible. */
@@ -98,14 +99,18 @@ export class LiveCdc extends LiveResource<CdcPending> {
   #emitCalls = 0;
   #staged: CdcEmit[] | null = null;
   #stagedEnd = 0n;
-  #sealed: CdcStream | null = null;
+  #sealed: CdcStreamLike | null = null;
+  /** Every operation on the output runs after the previous one finished (a worker-hosted output answers later). */
+  #serial: Promise<unknown> = Promise.resolve();
+  /** Set by the constructor for a restored record: the batches the new output must be given by {@link opened}. */
+  #redeliver = false;
 
   /** @internal created by PluginHost.attachCdc */
   constructor(
     entry: PluginEntry,
     name: string,
     output: string,
-    stream: CdcStream,
+    stream: CdcStreamLike,
     options: CdcOptions,
     onDrop: (r: LiveResource) => void,
   ) {
@@ -200,7 +205,7 @@ export class LiveCdc extends LiveResource<CdcPending> {
     const batch = checkBatch(this.name, mutations, meta);
     let turn: Turn | null = null;
     for (;;) {
-      const outcome = await this.call(() => this.#tryAppend(batch, turn));
+      const outcome = await this.call(() => this.#op(() => this.#tryAppend(batch, turn)));
       if ("appended" in outcome) {
         // A durable host: the batch's log entry is durable before the publish resolves (journal durability).
         await outcome.durable;
@@ -216,10 +221,12 @@ export class LiveCdc extends LiveResource<CdcPending> {
    * which the output has checkpointed and every sink acknowledged. The log is trimmed to it.
    */
   async checkpoint(): Promise<bigint> {
-    const lsn = await this.call(() => {
-      this.#checkpointNow();
-      return this.#s.confirmed.lsn;
-    });
+    const lsn = await this.call(() =>
+      this.#op(async () => {
+        await this.#checkpointNow();
+        return this.#s.confirmed.lsn;
+      }),
+    );
     await this.log?.advanced(); // a durable host: the position reported is the one a restart resumes from
     return lsn;
   }
@@ -229,10 +236,12 @@ export class LiveCdc extends LiveResource<CdcPending> {
    * source position safe to confirm upstream (e.g. a replication slot's flush position).
    */
   async checkpointPosition(): Promise<CdcPosition> {
-    const position = await this.call(() => {
-      this.#checkpointNow();
-      return { ...this.#s.confirmed };
-    });
+    const position = await this.call(() =>
+      this.#op(async () => {
+        await this.#checkpointNow();
+        return { ...this.#s.confirmed };
+      }),
+    );
     await this.log?.advanced();
     return position;
   }
@@ -257,17 +266,25 @@ export class LiveCdc extends LiveResource<CdcPending> {
 
   // publishing --------------------------------------------------------------
 
+  /** Runs `fn` once every earlier operation on the output has finished. */
+  #op<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#serial.then(fn);
+    this.#serial = next.catch(() => {});
+    return next;
+  }
+
   /** Appends `batch` if there is room and no earlier publish is waiting; else says how to wait for a turn. */
-  #tryAppend(
+  async #tryAppend(
     batch: CheckedBatch,
     turn: Turn | null,
-  ):
+  ): Promise<
     | { appended: { lsnStart: bigint; lsnEnd: bigint }; durable: Promise<void> | undefined }
-    | { turn: Turn; ready: Promise<void> } {
+    | { turn: Turn; ready: Promise<void> }
+  > {
     const room = this.#room;
     const bytes = batch.mutations.byteLength;
     if (room.ahead(turn) || !room.fits(bytes, this.#retained())) {
-      if (!room.ahead(turn)) this.#freeRoom();
+      if (!room.ahead(turn)) await this.#freeRoom();
       if (room.ahead(turn) || !room.fits(bytes, this.#retained())) {
         const s = this.#s;
         if (room.refuses) {
@@ -292,7 +309,7 @@ export class LiveCdc extends LiveResource<CdcPending> {
     };
     let appended: { lsnStart: bigint; lsnEnd: bigint };
     try {
-      appended = this.#append(batch);
+      appended = await this.#append(batch);
     } catch (err) {
       logged()?.catch(() => {});
       throw err;
@@ -305,16 +322,16 @@ export class LiveCdc extends LiveResource<CdcPending> {
   }
 
   /** A full stream asks the output for a checkpoint: that flushes buffering outputs and trims what is confirmed. */
-  #freeRoom(): void {
+  async #freeRoom(): Promise<void> {
     if (this.#halted || this.binding.version.instance.poisoned) return;
     try {
-      this.#checkpointNow();
+      await this.#checkpointNow();
     } catch {
       // The output's checkpoint failing leaves the stream as full as it was; publish waits or refuses.
     }
   }
 
-  #append(batch: CheckedBatch): { lsnStart: bigint; lsnEnd: bigint } {
+  async #append(batch: CheckedBatch): Promise<{ lsnStart: bigint; lsnEnd: bigint }> {
     const s = this.#s;
     const lsnStart = s.nextLsn;
     const lsnEnd = lsnStart + BigInt(Math.max(1, batch.rows));
@@ -337,9 +354,9 @@ export class LiveCdc extends LiveResource<CdcPending> {
     s.nextLsn = lsnEnd;
     this.#bytes += batch.mutations.byteLength;
     try {
-      if (!this.#halted) this.#deliverNew(entry);
+      if (!this.#halted) await this.#deliverNew(entry);
       if (this.#halted) throw this.#haltedError(lsnStart, lsnEnd);
-      if (++this.#sinceCheckpoint >= this.#checkpointEvery) this.#checkpointNow();
+      if (++this.#sinceCheckpoint >= this.#checkpointEvery) await this.#checkpointNow();
     } finally {
       this.#delivery.pump();
     }
@@ -347,13 +364,16 @@ export class LiveCdc extends LiveResource<CdcPending> {
   }
 
   /** Hands a just-logged batch to the output; an outright refusal takes it back out of the log. */
-  #deliverNew(entry: CdcLogEntry): void {
+  async #deliverNew(entry: CdcLogEntry): Promise<void> {
     const emitCalls = this.#emitCalls;
+    const binding = this.binding;
     try {
-      this.#withSink(this.binding, "live", () => this.binding.stream.deliver(batchOf(entry)));
+      await this.#streamCall(binding, "live", (c) => binding.stream.deliver(batchOf(entry), c));
     } catch (err) {
-      const e = toPluginError(err, this.binding.version.handle.id);
-      if (this.#emitCalls === emitCalls && !this.binding.version.instance.poisoned) {
+      const e = toPluginError(err, binding.version.handle.id);
+      // Only the plugin's own fn-error with nothing emitted is an outright refusal; a trap, a deadline or a
+      // dead worker halts the stream with the batch kept (a reload or restore redelivers it).
+      if (this.#emitCalls === emitCalls && err instanceof PluginCallError && !binding.version.instance.poisoned) {
         // The output refused the batch itself, without handing anything on: it changed nothing, so neither does
         // the host — the batch leaves the log and the stream goes on exactly as it was.
         const s = this.#s;
@@ -383,8 +403,9 @@ export class LiveCdc extends LiveResource<CdcPending> {
 
   // positions ---------------------------------------------------------------
 
-  #checkpointNow(): bigint {
-    const c = this.#withSink(this.binding, "live", () => this.binding.stream.checkpoint());
+  async #checkpointNow(): Promise<bigint> {
+    const binding = this.binding;
+    const c = await this.#streamCall(binding, "live", (call) => binding.stream.checkpoint(call));
     this.#s.checkpointed = c;
     this.#sinceCheckpoint = 0;
     this.#delivery.pump(); // a buffering output flushes on checkpoint
@@ -423,14 +444,31 @@ export class LiveCdc extends LiveResource<CdcPending> {
 
   // the sink the output calls -------------------------------------------------
 
-  /** Runs a call into `binding`'s stream with its emits routed here in `mode`. */
-  #withSink<T>(binding: Binding, mode: EmitMode, fn: () => T): T {
+  /**
+   * Runs a call into `binding`'s stream with its emits accepted here in `mode`. In the host's thread the output's
+   * `cdc-sink.emit` lands in {@link #accept} during the call; in a worker the worker checks each emit against the
+   * same expectation (mode, next LSN) and hands the accepted ones back, in order, before the call settles.
+   */
+  #streamCall<T>(binding: Binding, mode: EmitMode, fn: (call: StreamCallOptions) => MaybePromise<T>): MaybePromise<T> {
+    if (!inThread(binding.version.instance)) {
+      const nextLsn = mode === "staged" ? this.#stagedEnd : this.#s.emittedEnd;
+      return fn({
+        sink: { mode, nextLsn, stream: this.name },
+        onEmit: (e) => {
+          try {
+            this.#accept(binding, mode, e.output, e.lsnStart, e.lsnEnd, e.payload);
+          } catch {
+            // The worker applied the same checks: an emit it accepted is accepted here too.
+          }
+        },
+      });
+    }
     const route = binding.version.sinkRoute;
     const previous = route.current;
     route.current = (output, lsnStart, lsnEnd, payload) =>
       this.#accept(binding, mode, output, lsnStart, lsnEnd, payload);
     try {
-      return fn();
+      return fn({});
     } finally {
       route.current = previous;
     }
@@ -545,9 +583,29 @@ export class LiveCdc extends LiveResource<CdcPending> {
     this.#bytes =
       s.log.reduce((n, e) => n + (e.mutations?.byteLength ?? 0), 0) +
       s.outbox.reduce((n, e) => n + e.payload.byteLength, 0);
-    for (const e of s.log) {
-      if (e.lsnStart >= s.emittedEnd)
-        this.#withSink(this.binding, "live", () => this.binding.stream.deliver(batchOf(e)));
+    this.#redeliver = true; // the new output gets the batches it has not emitted in opened()
+  }
+
+  /**
+   * @internal After construction: a restored stream's output gets every logged batch it has not emitted (a
+   * worker-hosted output answers asynchronously, so this cannot happen in the constructor). A failure drops the
+   * stream. Resolves at once for a new stream.
+   */
+  async opened(): Promise<void> {
+    if (!this.#redeliver) return;
+    this.#redeliver = false;
+    try {
+      await this.#op(async () => {
+        const binding = this.binding;
+        for (const e of [...this.#s.log]) {
+          if (e.lsnStart < this.#s.emittedEnd) continue; // emitted before the restart
+          await this.#streamCall(binding, "live", (c) => binding.stream.deliver(batchOf(e), c));
+        }
+        this.#delivery.pump();
+      });
+    } catch (err) {
+      this.dropNow();
+      throw err;
     }
   }
 
@@ -558,16 +616,20 @@ export class LiveCdc extends LiveResource<CdcPending> {
    * redeliver the logged batches the old output had not emitted. Emits of the new stream are staged until
    * {@link commitHandoff}. A new version that refuses to resume or to take a batch is named incompatible.
    */
-  prepareHandoff(next: PluginVersion): PendingCdcHandoff {
+  async prepareHandoff(next: PluginVersion): Promise<PendingCdcHandoff> {
+    return await this.#op(() => this.#prepare(next));
+  }
+
+  async #prepare(next: PluginVersion): Promise<PendingCdcHandoff> {
     const s = this.#s;
     let resumeAt: bigint;
     if (this.binding.version.instance.poisoned) {
-      // The old instance cannot be asked (it trapped): what it emitted is the truth, and every batch after it is
-      // still in the host's log.
+      // The old instance cannot be asked (it trapped, or its worker died): what it emitted is the truth, and every
+      // batch after it is still in the host's log.
       resumeAt = s.emittedEnd;
     } else {
       try {
-        resumeAt = this.#checkpointNow();
+        resumeAt = await this.#checkpointNow();
       } catch (err) {
         if (!this.#halted) throw err;
         resumeAt = s.checkpointed; // a halted stream keeps its frozen checkpoint
@@ -583,19 +645,19 @@ export class LiveCdc extends LiveResource<CdcPending> {
     this.#sealed = this.binding.stream;
     this.#staged = [];
     this.#stagedEnd = resumeAt;
-    let stream: CdcStream | undefined;
+    let stream: CdcStreamLike | undefined;
     try {
-      const cdc = next.instance.cdc;
+      const cdc = next.instance.cdc as CdcClientLike | undefined;
       if (!cdc) throw new PluginError(ErrorCode.Reload, "the new version exports no cdc interface");
-      const starting = { version: next, stream: null as unknown as CdcStream };
-      stream = this.#incompatibleIfRefused(next, `refused to resume at LSN ${resumeAt}`, () =>
-        this.#withSink(starting, "staged", () => cdc.start(this.output, resumeAt)),
+      const starting = { version: next, stream: null as unknown as CdcStreamLike };
+      stream = await this.#incompatibleIfRefused(next, `refused to resume at LSN ${resumeAt}`, () =>
+        this.#streamCall(starting, "staged", (c) => cdc.start(this.output, resumeAt, c)),
       );
       const binding: Binding = { version: next, stream };
-      for (const entry of s.log) {
+      for (const entry of [...s.log]) {
         if (entry.lsnStart < resumeAt) continue;
-        this.#incompatibleIfRefused(next, `refused batch [${entry.lsnStart}, ${entry.lsnEnd})`, () =>
-          this.#withSink(binding, "staged", () => binding.stream.deliver(batchOf(entry))),
+        await this.#incompatibleIfRefused(next, `refused batch [${entry.lsnStart}, ${entry.lsnEnd})`, () =>
+          this.#streamCall(binding, "staged", (c) => binding.stream.deliver(batchOf(entry), c)),
         );
       }
       return { live: this, binding, resumeAt, staged: this.#staged };
@@ -603,19 +665,15 @@ export class LiveCdc extends LiveResource<CdcPending> {
       // Unseal: the old stream goes on exactly as before; the half-started new one is dropped.
       this.#sealed = null;
       this.#staged = null;
-      try {
-        stream?.drop();
-      } catch {
-        // The new instance may have trapped; it is disposed with its instance anyway.
-      }
+      dropQuietly(stream);
       throw err;
     }
   }
 
   /** A deliberate refusal (the plugin's own fn-error) by the new version names the output as incompatible. */
-  #incompatibleIfRefused<T>(next: PluginVersion, what: string, fn: () => T): T {
+  async #incompatibleIfRefused<T>(next: PluginVersion, what: string, fn: () => MaybePromise<T>): Promise<T> {
     try {
-      return fn();
+      return await fn();
     } catch (err) {
       if (!(err instanceof PluginCallError)) throw err;
       throw new PluginError(
@@ -652,13 +710,13 @@ export class LiveCdc extends LiveResource<CdcPending> {
   }
 
   /** @internal Reload, step retire: shut the old stream down; its emits are refused (already handed over). */
-  retireBinding(old: Binding): void {
+  async retireBinding(old: Binding): Promise<void> {
     this.#sealed = old.stream;
     try {
-      if (!old.version.instance.poisoned) this.#withSink(old, "sealed", () => old.stream.shutdown());
+      if (!old.version.instance.poisoned) await this.#streamCall(old, "sealed", (c) => old.stream.shutdown(c));
     } finally {
       this.#sealed = null;
-      old.stream.drop();
+      dropQuietly(old.stream);
     }
   }
 
@@ -670,10 +728,10 @@ export class LiveCdc extends LiveResource<CdcPending> {
   }
 
   /** @internal handoff: checkpoint, seal, start the new version at the checkpoint and redeliver (see prepareHandoff). */
-  handoff(ctx: HandoffContext): CdcPending | undefined {
+  async handoff(ctx: HandoffContext): Promise<CdcPending | undefined> {
     if (!ctx.kept("cdc", this.output)) return { drop: true };
     if (this.dropped) return undefined;
-    return { handoff: this.prepareHandoff(ctx.next) };
+    return { handoff: await this.prepareHandoff(ctx.next) };
   }
 
   /** @internal */
@@ -700,8 +758,8 @@ export class LiveCdc extends LiveResource<CdcPending> {
   }
 
   /** @internal */
-  retire(pending: CdcPending | undefined): void {
-    if (pending && "retiring" in pending && pending.retiring) this.retireBinding(pending.retiring);
+  async retire(pending: CdcPending | undefined): Promise<void> {
+    if (pending && "retiring" in pending && pending.retiring) await this.retireBinding(pending.retiring);
   }
 
   /** @internal after a drop: its head and log go from the host's store. */
@@ -722,13 +780,22 @@ export class LiveCdc extends LiveResource<CdcPending> {
 
   protected release(): void {
     this.#room.close(new PluginError(ErrorCode.Disposed, `cdc stream "${this.name}" was dropped`));
-    try {
-      this.#withSink(this.binding, "live", () => this.binding.stream.shutdown());
-    } finally {
-      this.binding.stream.drop();
+    const binding = this.binding;
+    const done = () => {
+      dropQuietly(binding.stream);
       this.#delivery.pump(); // what the output flushed on shutdown still reaches the sinks
       this.#delivery.close();
+    };
+    let shutdown: MaybePromise<void>;
+    try {
+      shutdown = this.#streamCall(binding, "live", (c) => binding.stream.shutdown(c));
+    } catch (err) {
+      done();
+      throw err;
     }
+    // A worker-hosted output shuts down asynchronously; the host side is gone at once either way.
+    if (shutdown instanceof Promise) shutdown.then(done, done);
+    else done();
   }
 }
 

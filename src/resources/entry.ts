@@ -155,5 +155,5 @@ export abstract class LiveResource<P = unknown> {
   /** @internal {@link handoff.ts Handoff.abort} */
   abstract abort(pending: P | undefined): void;
   /** @internal {@link handoff.ts Handoff.retire} */
-  abstract retire(pending: P | undefined): void;
+  abstract retire(pending: P | undefined): void | Promise<void>;
 }

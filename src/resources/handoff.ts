@@ -67,8 +67,8 @@ export interface Handoff<P = unknown> {
   commit(pending: P | undefined): HandoffOutcome;
   /** Rollback: undo what check/handoff made in the new version. Must not throw. */
   abort(pending: P | undefined): void;
-  /** Step retire: release the old side. A throw is reported; the new version serves anyway. */
-  retire(pending: P | undefined): void;
+  /** Step retire: release the old side. A throw or rejection is reported; the new version serves anyway. */
+  retire(pending: P | undefined): void | Promise<void>;
 }
 
 /**
