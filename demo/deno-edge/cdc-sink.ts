@@ -195,7 +195,9 @@ export class SinkLog {
   /** Deletes the whole log (its stream was deleted). */
   static async remove(store: StateStore, stream: string): Promise<void> {
     const keys: Key[] = [];
-    for await (const e of store.list({ prefix: root(stream) })) keys.push(e.key);
+    // A damaged record goes too (it is why a log may be removed): listed through onCorrupt, deleted by key.
+    for await (const e of store.list({ prefix: root(stream) }, { onCorrupt: (key) => keys.push(key) }))
+      keys.push(e.key);
     for (let i = 0; i < keys.length; i += 500) {
       await store.commit({ mutations: keys.slice(i, i + 500).map((key) => ({ type: "delete" as const, key })) });
     }

@@ -28,7 +28,34 @@ export interface Kv {
   close(): void;
 }
 
+export interface ChildProcess {
+  pid: number;
+  stdout: ReadableStream<Uint8Array>;
+  stderr: ReadableStream<Uint8Array>;
+  status: Promise<{ success: boolean; code: number; signal: string | null }>;
+  kill(signal?: "SIGKILL" | "SIGTERM"): void;
+}
+
+export interface TcpConn {
+  write(bytes: Uint8Array): Promise<number>;
+  readable: ReadableStream<Uint8Array>;
+  close(): void;
+}
+
 export interface DenoApi {
+  execPath(): string;
+  Command: new (
+    command: string,
+    options: {
+      args: string[];
+      cwd?: string;
+      env?: Record<string, string>;
+      stdin?: "null";
+      stdout?: "piped" | "null";
+      stderr?: "piped" | "null";
+    },
+  ) => { spawn(): ChildProcess };
+  connect(options: { hostname: string; port: number }): Promise<TcpConn>;
   args: string[];
   env: { get(key: string): string | undefined };
   cwd(): string;

@@ -52,7 +52,10 @@ export function unprocessable(message: string, code: number = ErrorCode.NotFound
 
 export function statusOf(err: PluginError): number {
   if (err instanceof RequestError) return err.status;
-  if (err instanceof ReloadError) return err.code === ErrorCode.Timeout ? 503 : 409;
+  if (err instanceof ReloadError) {
+    if (err.step === "instantiate") return 422; // the uploaded bytes are not a loadable component
+    return err.code === ErrorCode.Timeout ? 503 : 409;
+  }
   if (err instanceof LoadError) return err.code === ErrorCode.Io ? 400 : 422;
   if (err instanceof ManifestError) return 422;
   if (err instanceof RegistryError) {

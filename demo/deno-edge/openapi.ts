@@ -37,7 +37,7 @@ const queryParam = (name: string, description: string, schema: Doc) => ({
   schema,
 });
 
-const arrowBody = (description: string) => ({ description, schema: { type: "string", contentMediaType: ARROW } });
+const arrowBody = (description: string) => ({ schema: { type: "string", contentMediaType: ARROW, description } });
 const componentBody = {
   required: true,
   description: "The component's bytes (a .wasm file).",
