@@ -438,7 +438,15 @@ export class PluginHost {
       this.#claim(table, what, name);
       const resource = make(entry);
       table.set(name, resource);
-      const durable = this.#durable && persist ? persist(resource, this.#durable) : undefined;
+      let durable: Promise<void> | undefined;
+      try {
+        durable = this.#durable && persist ? persist(resource, this.#durable) : undefined;
+      } catch (err) {
+        // The first snapshot could not even be taken (the plugin refused to persist it): no durable create, so
+        // no create — the name stays free.
+        resource.dropNow();
+        throw err;
+      }
       if (!durable) return resource;
       return durable.then(
         () => resource,

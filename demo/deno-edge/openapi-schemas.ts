@@ -82,12 +82,20 @@ export const schemas: Record<string, Schema> = {
     servedBy: ref("ServedBy"),
     rows: { type: "integer", minimum: 0 },
   }),
-  IndexDetail: object({
-    name: str,
-    kind: str,
-    servedBy: ref("ServedBy"),
-    probeSchema: { type: "array", items: object({ name: str, type: str, nullable: bool }) },
-  }),
+  IndexDetail: object(
+    {
+      name: str,
+      kind: str,
+      servedBy: ref("ServedBy"),
+      probeSchema: {
+        type: ["array", "null"],
+        items: object({ name: str, type: str, nullable: bool }),
+        description: "The columns probes answer in; null when the plugin could not say (probeSchemaError says why).",
+      },
+      probeSchemaError: str,
+    },
+    ["name", "kind", "servedBy", "probeSchema"],
+  ),
   IndexList: object({ indexes: { type: "array", items: ref("Index") } }),
   SearchResult: object({
     index: str,

@@ -1,12 +1,12 @@
 /**
  * JSON request bodies → Arrow tables, the convenience beside Arrow IPC bodies. `vector.flat` gets its exact
  * schema (`id: Int64`, `vector: FixedSizeList<Float32>`); any other index kind and every CDC batch get the columns
- * apache-arrow's `tableFromJSON` infers (numbers → Float64, strings → Utf8, booleans → Bool): send Arrow IPC for
+ * apache-arrow infers (numbers → Float64, strings → Utf8, booleans → Bool, arrays → List): send Arrow IPC for
  * exact types. Every malformed input is a RequestError naming what is wrong.
  *
  * @module
  */
-import { Field, FixedSizeList, Float32, makeData, makeVector, Table, tableFromJSON } from "apache-arrow";
+import { Field, FixedSizeList, Float32, makeData, makeVector, Table, Utf8, vectorFromArray } from "apache-arrow";
 import { RequestError } from "./http-errors.ts";
 
 /** The index kind whose JSON bodies are `{ id, vector }` rows and `vector`/`vectors` queries. */
@@ -49,9 +49,21 @@ function objectRows(rows: unknown, what: string, example: string): Record<string
   return rows as Record<string, unknown>[];
 }
 
+/**
+ * Columns from JSON objects: apache-arrow infers each column's type from its values (`vectorFromArray`), except
+ * that strings become plain Utf8 rather than the Dictionary<Int32, Utf8> it picks by default, which few plugins
+ * read. A key missing from a row is a null there.
+ */
 function inferred(rows: Record<string, unknown>[], what: string): Table {
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  if (names.length === 0) throw new RequestError(`${what} have no fields: give each row at least one`);
   try {
-    return tableFromJSON(rows);
+    const columns = names.map((name) => {
+      const values = rows.map((r) => r[name] ?? null);
+      const strings = values.every((v) => v === null || typeof v === "string");
+      return [name, strings ? vectorFromArray(values, new Utf8()) : vectorFromArray(values)] as const;
+    });
+    return new Table(Object.fromEntries(columns));
   } catch (err) {
     throw new RequestError(`${what} cannot be made into an Arrow table: ${(err as Error).message}`);
   }
