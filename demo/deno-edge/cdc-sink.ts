@@ -98,6 +98,12 @@ export class SinkLog {
       );
     }
     const log = new SinkLog(store, stream, end, head?.versionstamp ?? null);
+    if (end > acknowledged) {
+      // The host recorded the sink's acknowledgement of [acknowledged, end) only in part before it stopped.
+      console.error(
+        `edge: sink log "${stream}" resumes at LSN ${acknowledged} (held up to ${end}); the rest is redelivered`,
+      );
+    }
     if (end > acknowledged || !head) await log.#cutBack(acknowledged);
     return log;
   }

@@ -50,6 +50,7 @@ export interface DenoApi {
       args: string[];
       cwd?: string;
       env?: Record<string, string>;
+      clearEnv?: boolean;
       stdin?: "null";
       stdout?: "piped" | "null";
       stderr?: "piped" | "null";
@@ -57,7 +58,7 @@ export interface DenoApi {
   ) => { spawn(): ChildProcess };
   connect(options: { hostname: string; port: number }): Promise<TcpConn>;
   args: string[];
-  env: { get(key: string): string | undefined };
+  env: { get(key: string): string | undefined; toObject(): Record<string, string> };
   cwd(): string;
   exit(code?: number): never;
   openKv(path?: string): Promise<Kv>;

@@ -29,12 +29,13 @@ export async function tempDir(prefix = "edge-kv-"): Promise<{ dir: string; remov
 }
 
 export interface EdgeOptions {
-  /** `--preload` value (default `none`). */
+  /** `--preload` value (default `none`; `"default"`: no flag, so the server's own default, the v1 samples). */
   preload?: string;
   port?: number;
   /** The `--kv` value (default `<kvDir>/edge.kv`). */
   kv?: string;
   cwd?: string;
+  /** Added to the environment, which is this process's without INIT_CWD (`deno task` sets it for the tests). */
   env?: Record<string, string>;
   /** Replaces the permission flags. */
   permissions?: string[];
@@ -49,22 +50,24 @@ function argsFor(kvDir: string, options: EdgeOptions): string[] {
     "--allow-net=127.0.0.1",
     "--allow-env",
   ];
+  const preload = options.preload === "default" ? [] : ["--preload", options.preload ?? "none"];
   const rest = options.args ?? [
     "--port",
     String(options.port ?? 0),
     "--kv",
     options.kv ?? join(kvDir, "edge.kv"),
-    "--preload",
-    options.preload ?? "none",
+    ...preload,
   ];
   return ["run", "--unstable-kv", ...permissions, join(repoRoot, "demo/deno-edge/main.ts"), ...rest];
 }
 
 function spawnEdge(kvDir: string, options: EdgeOptions): ChildProcess {
+  const { INIT_CWD: _started, ...env } = Deno.env.toObject();
   return new Deno.Command(Deno.execPath(), {
     args: argsFor(kvDir, options),
     cwd: options.cwd ?? repoRoot,
-    ...(options.env ? { env: options.env } : {}),
+    env: { ...env, ...options.env },
+    clearEnv: true,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
