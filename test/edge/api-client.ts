@@ -6,6 +6,7 @@
 import Ajv2020 from "ajv/dist/2020.js";
 import { expect } from "#test";
 import { Deno } from "../../demo/deno-edge/deno-api.ts";
+import { chunks } from "./edge-process.ts";
 
 export const ARROW = "application/vnd.apache.arrow.stream";
 const DOC_ID = "https://edge.invalid/openapi.json";
@@ -101,7 +102,7 @@ export class ApiClient {
     // Read the status line, the headers and exactly Content-Length bytes of the answer, then hang up.
     let text = "";
     const decoder = new TextDecoder();
-    for await (const chunk of conn.readable) {
+    for await (const chunk of chunks(conn.readable)) {
       text += decoder.decode(chunk, { stream: true });
       const split = text.indexOf("\r\n\r\n");
       const length = /\r\ncontent-length:\s*(\d+)/i.exec(text)?.[1];

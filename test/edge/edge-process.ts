@@ -74,6 +74,20 @@ function spawnEdge(kvDir: string, options: EdgeOptions): ChildProcess {
   }).spawn();
 }
 
+/** A byte stream's chunks (the DOM typings tsc checks these files with have no async iteration of streams). */
+export async function* chunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
 /** Collects a stream's text as it arrives. */
 function collect(
   stream: ReadableStream<Uint8Array>,
@@ -82,7 +96,7 @@ function collect(
   let all = "";
   const decoder = new TextDecoder();
   const done = (async () => {
-    for await (const chunk of stream) {
+    for await (const chunk of chunks(stream)) {
       all += decoder.decode(chunk, { stream: true });
       onText?.(all);
     }
