@@ -53,7 +53,9 @@ function parseFlags(argv: string[]): Partial<Record<Flag, string>> {
     const m = /^--([a-z]+)(?:=(.*))?$/.exec(arg);
     const name = m?.[1] as Flag | undefined;
     if (!m || !name || !FLAGS.includes(name)) {
-      throw new UsageError(`unknown argument ${JSON.stringify(arg)} (flags: ${FLAGS.map((f) => `--${f}`).join(", ")})`);
+      throw new UsageError(
+        `unknown argument ${JSON.stringify(arg)} (flags: ${FLAGS.map((f) => `--${f}`).join(", ")}; --help explains them)`,
+      );
     }
     if (name === "help") {
       out.help = "true";

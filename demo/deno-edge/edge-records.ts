@@ -46,9 +46,14 @@ export async function noteQuarantined(store: StateStore, report: RestoreReport):
     mutations: report.quarantined.map((q, i) => ({
       type: "set" as const,
       key: [...NOTES, stamp, i],
-      value: encoder.encode({ ...describe(q.key), record: q.key, reason: q.reason, at } satisfies QuarantineNote),
+      value: encoder.encode(note(q.key, q.reason, at)),
     })),
   });
+}
+
+function note(record: string[], reason: string, at: string): QuarantineNote {
+  const { what, action } = describe(record);
+  return { record, what, reason, action, at };
 }
 
 export async function quarantineNotes(store: StateStore): Promise<QuarantineNote[]> {

@@ -41,8 +41,8 @@ export function notFound(message: string): RequestError {
 }
 
 /** 409: the request conflicts with what exists (a name taken, a plugin in use). */
-export function conflict(message: string, code: number = ErrorCode.DuplicateKey): RequestError {
-  return new RequestError(message, 409, code);
+export function conflict(message: string, code: number = ErrorCode.DuplicateKey, pluginId?: string): RequestError {
+  return new RequestError(message, 409, code, pluginId === undefined ? {} : { pluginId });
 }
 
 /** 422: a well-formed request naming something nothing provides (an index kind, a CRDT kind, a CDC output). */

@@ -81,7 +81,7 @@ async function start(): Promise<void> {
     }
     await checkKvPath(config.kvPath, kvFlag() ?? Deno.env.get("EDGE_KV"));
   } catch (err) {
-    if (err instanceof UsageError) fail(`${err.message} (--help lists the flags)`, 2);
+    if (err instanceof UsageError) fail(err.message, 2);
     throw err;
   }
   let paths: string[];
@@ -102,7 +102,9 @@ async function start(): Promise<void> {
   try {
     store = await openDenoKvStore(config.kvPath);
   } catch (err) {
-    return fail(`cannot open Deno KV at ${config.kvPath}: ${toPluginError(err).message}`, 1);
+    const e = toPluginError(err);
+    const why = e.cause instanceof Error ? e.cause.message : e.message;
+    return fail(`cannot open Deno KV at ${config.kvPath}: ${why}`, 1);
   }
   const host = createDenoHost({
     store,
@@ -113,9 +115,13 @@ async function start(): Promise<void> {
   try {
     report = await host.restored;
     await noteQuarantined(store, report);
+  } catch (err) {
+    return fail(`cannot restore from ${config.kvPath}: ${toPluginError(err).message}`, 1);
+  }
+  try {
     lines = [...restoredLines(report), ...(await preload(host, store, paths))];
   } catch (err) {
-    return fail(`cannot start from ${config.kvPath}: ${toPluginError(err).message}`, 1);
+    return fail(toPluginError(err).message, 1);
   }
   const service = new EdgeService(host, store, report);
   await service.attachSinks();

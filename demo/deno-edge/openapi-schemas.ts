@@ -69,11 +69,21 @@ export const schemas: Record<string, Schema> = {
     ok: { const: true },
     dryRun: bool,
     plugin: ref("Plugin"),
-    report: {
-      type: "object",
-      description: "The host's ReloadReport: steps with durations, what was handed over (moved), from and to.",
-      required: ["ok", "steps", "moved"],
-    },
+    report: object(
+      {
+        ok: bool,
+        from: ref("ServedBy"),
+        to: ref("ServedBy"),
+        steps: {
+          type: "array",
+          description: "Each reload step run, in order: { step, ok, ms, detail? }.",
+          items: object({ step: str, ok: bool, ms: { type: "number" }, detail: str }, ["step", "ok", "ms"]),
+        },
+        moved: object({ indexes: int, crdtStates: int, cdcStreams: int, bytes: int }),
+        totalMs: { type: "number" },
+      },
+      ["ok", "from", "steps", "moved", "totalMs"],
+    ),
   }),
   Index: object({ name: str, kind: str, servedBy: ref("ServedBy") }),
   IndexCreated: object({

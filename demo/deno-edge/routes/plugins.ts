@@ -9,7 +9,7 @@ import { conflict, notFound } from "../http-errors.ts";
 import { created, json, noContent } from "../json.ts";
 import { loadOptions, reloadOptions } from "../load-options.ts";
 import type { Route } from "../router.ts";
-import { describePlugin, type EdgeService } from "../service.ts";
+import { describePlugin, type EdgeService, servedBy } from "../service.ts";
 import { flag } from "../validate.ts";
 
 const ROUTE_OF: Record<string, string> = { index: "/indexes/", crdt: "/crdts/", cdc: "/cdc/" };
@@ -18,6 +18,18 @@ function loaded(service: EdgeService, id: string): PluginInfo {
   const info = service.plugin(id);
   if (!info) throw notFound(`plugin ${id} is not loaded (GET /plugins lists them; POST /plugins uploads one)`);
   return info;
+}
+
+/** A reload report without the full plugin descriptions it carries (GET /plugins/{id} has those). */
+function summary(report: ReloadReport) {
+  return {
+    ok: report.ok,
+    from: servedBy(report.from),
+    ...(report.to ? { to: servedBy(report.to) } : {}),
+    steps: report.steps,
+    moved: report.moved,
+    totalMs: report.totalMs,
+  };
 }
 
 export function pluginRoutes(service: EdgeService): Route[] {
@@ -50,6 +62,7 @@ export function pluginRoutes(service: EdgeService): Route[] {
               `plugin ${info.id} still serves ${info.resources.map((r) => `${r.surface} "${r.name}"`).join(", ")}: ` +
                 `${routes.join(", ")} first, or DELETE /plugins/${encodeURIComponent(info.id)}?force=true to drop them with it`,
               ErrorCode.Forbidden,
+              info.id,
             );
           }
           await host.unload(info, { force });
@@ -78,7 +91,7 @@ export function pluginRoutes(service: EdgeService): Route[] {
             ok: true,
             dryRun: options.dryRun === true,
             plugin: describePlugin(loaded(service, current.id)),
-            report,
+            report: summary(report),
           });
         },
       },
