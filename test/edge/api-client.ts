@@ -52,6 +52,8 @@ export class ApiClient {
   readonly #ajv = new Ajv2020({ strict: false, allErrors: true });
   /** `METHOD template status type` of every answer seen. */
   readonly seen = new Set<string>();
+  /** `METHOD template type` of every request body a route accepted (answered 2xx). */
+  readonly accepted = new Set<string>();
 
   private constructor(url: string, doc: Doc) {
     this.url = url;
@@ -69,6 +71,7 @@ export class ApiClient {
   at(url: string): ApiClient {
     const next = new ApiClient(url, this.doc);
     for (const s of this.seen) next.seen.add(s);
+    for (const a of this.accepted) next.accepted.add(a);
     return next;
   }
 
@@ -83,7 +86,12 @@ export class ApiClient {
     }
     const res = await fetch(this.url + path, { method, headers, body });
     const bytes = new Uint8Array(await res.arrayBuffer());
-    return this.check(method, path, res.status, res.headers, bytes);
+    const answer = this.check(method, path, res.status, res.headers, bytes);
+    const t = template(this.doc, new URL(path, "http://x").pathname);
+    if (body !== undefined && t && res.status < 300) {
+      this.accepted.add(`${method} ${t} ${(headers["content-type"] ?? "").split(";")[0]}`);
+    }
+    return answer;
   }
 
   /**
@@ -179,6 +187,18 @@ export class ApiClient {
     }
     this.seen.add(`${method} ${t} ${status} ${type}`);
     return answer;
+  }
+
+  /** Every `METHOD template type` of a request body the document says a route takes. */
+  promisedBodies(): string[] {
+    const out: string[] = [];
+    for (const [t, item] of Object.entries(this.doc.paths)) {
+      for (const m of METHODS) {
+        const op = item[m] as { requestBody?: { content: Record<string, unknown> } } | undefined;
+        for (const type of Object.keys(op?.requestBody?.content ?? {})) out.push(`${m.toUpperCase()} ${t} ${type}`);
+      }
+    }
+    return out;
   }
 
   /** Every `METHOD template status type` the document promises (the `default` catch-all aside). */

@@ -4,13 +4,23 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "#test";
 import { ApiClient, ARROW } from "./api-client.ts";
-import { ARROW_ECHO, component, table, vectors } from "./data.ts";
+import { makeVector, Table } from "apache-arrow";
+import { vectorColumn } from "../shared/reload-util.ts";
+import { ARROW_ECHO, component, ipc, table, vectors } from "./data.ts";
 import { type EdgeServer, startEdge, tempDir } from "./edge-process.ts";
 import { damageRecord } from "./kv-damage.ts";
 
 const WASM = { "content-type": "application/wasm" };
 const OVER_LIMIT = 64 * 1024 * 1024 + 1;
-const DOCS = vectors(50, 8).map((vector, id) => ({ id, vector }));
+type Doc = { id: number; vector: number[] };
+const DOCS: Doc[] = vectors(50, 8).map((vector, id) => ({ id, vector }));
+
+/** Rows as the Arrow stream vector.flat builds from (id: Int64, vector: FixedSizeList<Float32>), or queries with. */
+function arrowOf(rows: Doc[], withIds = true): Uint8Array {
+  const vector = vectorColumn(Float32Array.from(rows.flatMap((r) => r.vector)), 8);
+  const ids = makeVector(BigInt64Array.from(rows, (r) => BigInt(r.id)));
+  return ipc(withIds ? new Table({ id: ids, vector }) : new Table({ vector }));
+}
 
 describe("edge API: every route, held to GET /openapi.json", () => {
   let kv: Awaited<ReturnType<typeof tempDir>>;
@@ -46,8 +56,16 @@ describe("edge API: every route, held to GET /openapi.json", () => {
   });
 
   it("plugins: upload answers 201 with Location; bad uploads are typed 4xx and change nothing", async () => {
-    for (const name of ["vector-flat-v1", "crdt-v1", "changelog-v1", ARROW_ECHO]) {
-      const res = await api.call("POST", "/plugins", { body: await component(name), headers: WASM });
+    for (const [name, type] of [
+      ["vector-flat-v1", "application/wasm"],
+      ["crdt-v1", "application/octet-stream"],
+      ["changelog-v1", "application/wasm"],
+      [ARROW_ECHO, "application/octet-stream"],
+    ] as const) {
+      const res = await api.call("POST", "/plugins", {
+        body: await component(name),
+        headers: { "content-type": type },
+      });
       expect(res.status, JSON.stringify(res.json)).to.equal(201);
       expect(res.headers.get("location")).to.equal(`/plugins/${res.json.id}`);
       expect(res.json.generation).to.equal(1);
@@ -121,6 +139,17 @@ describe("edge API: every route, held to GET /openapi.json", () => {
       .map((r) => ({ ...r.toJSON(), id: Number(r.id) }));
     expect(rows).to.deep.equal(asJson.json.results);
     expect(asArrow.headers.get("x-served-by")).to.equal("dev.uni.vector-flat@1.0.0#1");
+    const arrowQuery = await api.call("POST", "/indexes/docs/search?k=3", {
+      body: arrowOf([DOCS[3], DOCS[40]] as Doc[], false),
+      headers: { "content-type": ARROW },
+    });
+    expect(arrowQuery.json.results).to.deep.equal(asJson.json.results);
+    const fromArrow = await api.call("POST", "/indexes/copy", {
+      body: arrowOf(DOCS),
+      headers: { "content-type": ARROW },
+    });
+    expect(fromArrow.status).to.equal(201);
+    expect((await api.call("DELETE", "/indexes/copy")).status).to.equal(204);
     const html = await api.call("POST", "/indexes/docs/search", { json: query, headers: { accept: "text/html" } });
     expect(html.status).to.equal(406);
     expect((await api.call("POST", "/indexes/docs/search", { json: { vector: [1, 2] } })).status).to.equal(400);
@@ -244,7 +273,7 @@ describe("edge API: every route, held to GET /openapi.json", () => {
     expect(dry.json.plugin).to.deep.include({ version: "1.0.0", generation: 1 });
     const ok = await api.call("POST", "/plugins/dev.uni.crdt/reload", {
       body: await component("crdt-v2"),
-      headers: WASM,
+      headers: { "content-type": "application/octet-stream" },
     });
     expect(ok.json.plugin).to.deep.include({ version: "2.0.0", generation: 2 });
     expect((await api.call("GET", "/crdts/likes")).json.value).to.equal(3);
@@ -329,8 +358,10 @@ describe("edge API: every route, held to GET /openapi.json", () => {
     expect((await api.call("GET", "/health")).status).to.equal(200);
   });
 
-  it("answered every status and content type the document promises", () => {
+  it("answered every status and content type the document promises, and took every request type it lists", () => {
     const missing = api.promised().filter((p) => !api.seen.has(p));
     expect(missing, `documented but never answered:\n${missing.join("\n")}`).to.deep.equal([]);
+    const refused = api.promisedBodies().filter((p) => !api.accepted.has(p));
+    expect(refused, `documented request types never accepted:\n${refused.join("\n")}`).to.deep.equal([]);
   });
 });
