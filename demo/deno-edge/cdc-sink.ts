@@ -184,9 +184,19 @@ export class SinkLog {
     this.#versionstamp = head?.versionstamp ?? null;
   }
 
-  /** Up to `limit` batches starting at or after `from`, in LSN order. */
-  async batches(from: bigint, limit: number): Promise<SinkBatch[]> {
-    return await listBatches(this.#store, this.stream, from, limit);
+  /**
+   * Up to `limit` batches starting at or after `from`, in LSN order, and the keys of damaged batch records
+   * skipped on the way (their CRC-32 failed: they are reported, never served).
+   */
+  async batches(from: bigint, limit: number): Promise<{ batches: SinkBatch[]; damaged: string[] }> {
+    const batches: SinkBatch[] = [];
+    const damaged: string[] = [];
+    const selector = { prefix: batchPrefix(this.stream), start: batchKey(this.stream, from) };
+    for await (const e of this.#store.list(selector, { limit, onCorrupt: (key) => damaged.push(String(key.at(-1))) })) {
+      const { payload: _payload, ...batch } = decode<StoredBatch>(e.value);
+      batches.push(batch);
+    }
+    return { batches, damaged };
   }
 
   /** The payload of the batch starting at `lsnStart`, or null. */
@@ -208,13 +218,4 @@ export class SinkLog {
       await store.commit({ mutations: keys.slice(i, i + 500).map((key) => ({ type: "delete" as const, key })) });
     }
   }
-}
-
-async function listBatches(store: StateStore, stream: string, from: bigint, limit: number): Promise<SinkBatch[]> {
-  const out: SinkBatch[] = [];
-  for await (const e of store.list({ prefix: batchPrefix(stream), start: batchKey(stream, from) }, { limit })) {
-    const { payload: _payload, ...batch } = decode<StoredBatch>(e.value);
-    out.push(batch);
-  }
-  return out;
 }

@@ -30,7 +30,11 @@ export interface QuarantineNote {
 
 /** True once the first start loaded its `--preload` components (so deleting every plugin does not bring them back). */
 export async function preloaded(store: StateStore): Promise<boolean> {
-  return (await store.get(PRELOADED)) !== null;
+  try {
+    return (await store.get(PRELOADED)) !== null;
+  } catch {
+    return true; // damaged, so it was written: the preload ran
+  }
 }
 
 export async function markPreloaded(store: StateStore): Promise<void> {
@@ -58,14 +62,24 @@ function note(record: string[], reason: string, at: string): QuarantineNote {
 
 export async function quarantineNotes(store: StateStore): Promise<QuarantineNote[]> {
   const out: QuarantineNote[] = [];
-  for await (const e of store.list({ prefix: NOTES })) out.push(decoder.decode(e.value) as QuarantineNote);
+  const damaged = (key: Key, error: Error) =>
+    out.push({
+      record: key.map(String),
+      what: "a quarantine note of this server",
+      reason: error.message,
+      action: "DELETE /quarantine clears it with the others",
+      at: new Date().toISOString(),
+    });
+  for await (const e of store.list({ prefix: NOTES }, { onCorrupt: damaged })) {
+    out.push(decoder.decode(e.value) as QuarantineNote);
+  }
   return out;
 }
 
 /** Forgets every note (the operator has acted on them); the host's set-aside copies stay in the store. */
 export async function clearQuarantineNotes(store: StateStore): Promise<number> {
   const keys: Key[] = [];
-  for await (const e of store.list({ prefix: NOTES })) keys.push(e.key);
+  for await (const e of store.list({ prefix: NOTES }, { onCorrupt: (key) => keys.push(key) })) keys.push(e.key);
   for (let i = 0; i < keys.length; i += 500) {
     await store.commit({ mutations: keys.slice(i, i + 500).map((key) => ({ type: "delete" as const, key })) });
   }

@@ -148,7 +148,15 @@ export const schemas: Record<string, Schema> = {
       nextLsn: lsn,
       acknowledged: lsn,
       confirmed: ref("Position"),
-      sink: object({ end: { type: ["integer", "string", "null"] }, problem: str, halted: str }, ["end"]),
+      sink: object(
+        {
+          end: { type: ["integer", "string", "null"] },
+          problem: str,
+          halted: str,
+          damaged: { type: "array", items: str, description: "Batch records skipped: their checksum failed." },
+        },
+        ["end"],
+      ),
       batches: { type: "array", items: ref("Batch") },
       next: { ...str, description: "The URL of the next page, when there is one." },
     },

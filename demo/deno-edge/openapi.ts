@@ -362,6 +362,7 @@ export function openApiDocument(): Doc {
             "404": error("No such stream: create it first with POST /cdc/{stream}."),
             "413": tooLarge,
             "415": wrongType,
+            "503": error("The stream has no sink log (see /health); nothing was logged."),
             default: unexpected,
           },
         },

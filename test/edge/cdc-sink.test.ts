@@ -27,7 +27,7 @@ function emit(start: number, end: number, version = "2.0.0"): CdcEmit {
 }
 
 const ranges = async (log: SinkLog) =>
-  (await log.batches(0n, 100)).map((b) => [Number(b.lsnStart), Number(b.lsnEnd), b.rows]);
+  (await log.batches(0n, 100)).batches.map((b) => [Number(b.lsnStart), Number(b.lsnEnd), b.rows]);
 
 describe("edge sink log", () => {
   it("stores emits in order; one it already holds is acknowledged again; a gap is refused", async () => {

@@ -354,6 +354,10 @@ describe("edge API: every route, held to GET /openapi.json", () => {
     expect(health.json.status).to.equal("failing");
     expect(health.json.problems[0].what).to.contain('CDC stream "changes" has no sink');
     expect(health.json.problems[0].action).to.contain("DELETE /cdc/changes");
+    const refused = await api.call("POST", "/cdc/changes/ingest", { json: { rows: [{ id: 9 }] } });
+    expect(refused.status).to.equal(503);
+    expect(refused.json.message).to.contain("DELETE /cdc/changes");
+    expect((await api.call("GET", "/cdc/changes")).json.sink).to.have.property("problem");
     expect((await api.call("DELETE", "/cdc/changes")).status).to.equal(204);
     expect((await api.call("GET", "/health")).status).to.equal(200);
   });

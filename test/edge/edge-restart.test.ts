@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "#test";
 import { ApiClient, ARROW, type CallOptions } from "./api-client.ts";
 import { component, vectors } from "./data.ts";
 import { type EdgeServer, startEdge, tempDir } from "./edge-process.ts";
-import { damageRecord } from "./kv-damage.ts";
+import { damageRecord, storeKeys } from "./kv-damage.ts";
 
 const WASM = { "content-type": "application/wasm" };
 const DOCS = vectors(40, 4, 7).map((vector, id) => ({ id, vector }));
@@ -224,5 +224,25 @@ describe("edge server: restart after failed requests", () => {
     const back = await api.call("POST", "/plugins", { body: await component("crdt-v1"), headers: WASM });
     expect(back.status).to.equal(201);
     expect(back.json.generation).to.be.greaterThan(1); // its generation counter survived: never 1 again
+  });
+
+  it("the server's own damaged records (preload marker, a quarantine note, a sink batch) never stop it either", async () => {
+    await server.kill();
+    const kvPath = `${kv.dir}/edge.kv`;
+    const [note] = await storeKeys(kvPath, ["edge", "quarantine"]);
+    expect(note, "a note from the test before").not.to.equal(undefined);
+    await damageRecord(kvPath, note as readonly (string | number | bigint)[]);
+    await damageRecord(kvPath, ["edge", "preloaded"]);
+    await damageRecord(kvPath, ["edge", "sink", "changes", "b", 0n]);
+    server = await startEdge(kv.dir, { preload: "default" });
+    api = api.at(server.url);
+    expect(server.restored.some((l) => l.includes("preloaded"))).to.equal(false); // a damaged marker still says it ran
+    const notes = (await api.call("GET", "/quarantine")).json.quarantined;
+    expect(notes.map((n: { what: string }) => n.what)).to.include("a quarantine note of this server");
+    const stream = (await api.call("GET", "/cdc/changes?limit=1000")).json;
+    expect(stream.sink.damaged).to.deep.equal(["0"]);
+    expect(stream.batches[0].lsnStart).to.be.greaterThan(0);
+    expect((await api.call("DELETE", "/quarantine")).status).to.equal(204);
+    expect((await api.call("GET", "/health")).json).to.deep.include({ ok: true, status: "ok" });
   });
 });

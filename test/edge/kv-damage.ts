@@ -6,6 +6,19 @@ import { kvDamage } from "../support/kv-damage.ts";
 
 type OpenKv = (path: string) => Promise<DenoKvLike & { close(): void }>;
 
+/** The store's keys under `prefix` (a store key, e.g. `["edge", "quarantine"]`), read straight from the KV file. */
+export async function storeKeys(kvPath: string, prefix: Key): Promise<Key[]> {
+  const openKv = (globalThis as unknown as { Deno: { openKv: OpenKv } }).Deno.openKv;
+  const kv = await openKv(kvPath);
+  try {
+    const keys: Key[] = [];
+    for await (const e of kv.list({ prefix: ["uni-store", "r", ...prefix] })) keys.push(e.key.slice(2) as Key);
+    return keys;
+  } finally {
+    kv.close();
+  }
+}
+
 /** Flips one bit of the record under `key` (a key of the store, e.g. `["uni", "host", "res", "crdt", "likes"]`). */
 export async function damageRecord(kvPath: string, key: Key): Promise<void> {
   const openKv = (globalThis as unknown as { Deno: { openKv: OpenKv } }).Deno.openKv;

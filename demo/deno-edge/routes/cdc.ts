@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { LiveCdc } from "../../../src/mod.ts";
+import { ErrorCode, type LiveCdc } from "../../../src/mod.ts";
 import { SinkLog } from "../cdc-sink.ts";
 import { negotiate, readData, readJson, tableResponse } from "../bodies.ts";
 import { conflict, notFound, RequestError } from "../http-errors.ts";
@@ -69,7 +69,9 @@ export function cdcRoutes(service: EdgeService): Route[] {
           const from = lsnParam(url.searchParams.get("from"), "query parameter from");
           const limit = intParam(url, "limit", 1, 1000, 100);
           const sink = service.sink(cdc.name);
-          const batches = sink?.log ? await sink.log.batches(from, limit + 1) : [];
+          const { batches, damaged } = sink?.log
+            ? await sink.log.batches(from, limit + 1)
+            : { batches: [], damaged: [] };
           const more = batches.length > limit ? batches.pop() : undefined;
           const { confirmed } = cdc.state;
           return json({
@@ -79,6 +81,7 @@ export function cdcRoutes(service: EdgeService): Route[] {
               end: sink?.log?.end ?? null,
               ...(sink?.problem ? { problem: sink.problem } : {}),
               ...(cdc.sinkError ? { halted: cdc.sinkError.message } : {}),
+              ...(damaged.length ? { damaged } : {}),
             },
             batches,
             ...(more ? { next: `/cdc/${encodeURIComponent(cdc.name)}?from=${more.lsnStart}&limit=${limit}` } : {}),
@@ -120,6 +123,15 @@ export function cdcRoutes(service: EdgeService): Route[] {
       methods: {
         POST: async ({ params, url, req }) => {
           const cdc = live(service, params.stream as string);
+          const problem = service.sink(cdc.name)?.problem;
+          if (problem) {
+            // Without a sink log nothing would ever be delivered: refuse before anything is logged.
+            throw new RequestError(
+              `CDC stream "${cdc.name}" has no sink log (${problem}); DELETE /cdc/${cdc.name} and create it again`,
+              503,
+              ErrorCode.Io,
+            );
+          }
           const data = await readData(req);
           const body = data.kind === "json" ? data.body : undefined;
           const meta = metaOf(url, body);
