@@ -4,40 +4,28 @@
  *
  * @module
  */
-export type KvKeyPart = string | number | bigint | boolean | Uint8Array;
-export type KvKey = readonly KvKeyPart[];
-
-export interface KvEntry<T> {
-  key: KvKey;
-  value: T;
-  versionstamp: string;
-}
-
-export interface KvEntryMaybe<T> {
-  key: KvKey;
-  value: T | null;
-  versionstamp: string | null;
-}
-
-export interface AtomicOperation {
-  check(...checks: { key: KvKey; versionstamp: string | null }[]): AtomicOperation;
-  set(key: KvKey, value: unknown): AtomicOperation;
-  delete(key: KvKey): AtomicOperation;
-  commit(): Promise<{ ok: boolean }>;
-}
-
-export interface Kv {
-  get<T = unknown>(key: KvKey): Promise<KvEntryMaybe<T>>;
-  set(key: KvKey, value: unknown): Promise<{ ok: boolean }>;
-  delete(key: KvKey): Promise<void>;
-  list<T = unknown>(selector: { prefix: KvKey }): AsyncIterable<KvEntry<T>>;
-  atomic(): AtomicOperation;
-  close(): void;
-}
 
 export interface HttpServer {
   shutdown(): Promise<void>;
   finished: Promise<void>;
+  addr: { hostname: string; port: number };
+}
+
+export interface FileInfo {
+  isFile: boolean;
+  isDirectory: boolean;
+}
+
+export interface PermissionStatus {
+  state: "granted" | "denied" | "prompt";
+}
+
+/** A Deno KV connection, as far as the tests use one (to damage a record while the server is down). */
+export interface Kv {
+  get(key: readonly unknown[]): Promise<{ value: unknown; versionstamp: string | null }>;
+  set(key: readonly unknown[], value: unknown): Promise<{ ok: boolean }>;
+  list(selector: { prefix: readonly unknown[] }): AsyncIterable<{ key: readonly unknown[]; value: unknown }>;
+  close(): void;
 }
 
 export interface ChildProcess {
@@ -45,20 +33,49 @@ export interface ChildProcess {
   stdout: ReadableStream<Uint8Array>;
   stderr: ReadableStream<Uint8Array>;
   status: Promise<{ success: boolean; code: number; signal: string | null }>;
-  kill(signal?: string): void;
+  kill(signal?: "SIGKILL" | "SIGTERM"): void;
+}
+
+export interface TcpConn {
+  write(bytes: Uint8Array): Promise<number>;
+  readable: ReadableStream<Uint8Array>;
+  close(): void;
 }
 
 export interface DenoApi {
-  args: string[];
-  env: { get(key: string): string | undefined };
   execPath(): string;
+  Command: new (
+    command: string,
+    options: {
+      args: string[];
+      cwd?: string;
+      env?: Record<string, string>;
+      clearEnv?: boolean;
+      stdin?: "null";
+      stdout?: "piped" | "null";
+      stderr?: "piped" | "null";
+    },
+  ) => { spawn(): ChildProcess };
+  connect(options: { hostname: string; port: number }): Promise<TcpConn>;
+  args: string[];
+  env: { get(key: string): string | undefined; toObject(): Record<string, string> };
+  cwd(): string;
   exit(code?: number): never;
   openKv(path?: string): Promise<Kv>;
   readFile(path: string | URL): Promise<Uint8Array>;
-  statSync(path: string | URL): { isFile: boolean };
+  stat(path: string | URL): Promise<FileInfo>;
   mkdir(path: string | URL, options?: { recursive?: boolean }): Promise<void>;
-  makeTempDir(options?: { prefix?: string }): Promise<string>;
-  remove(path: string | URL, options?: { recursive?: boolean }): Promise<void>;
+  permissions: {
+    query(
+      descriptor: { name: "read" | "write"; path: string } | { name: "net"; host: string },
+    ): Promise<PermissionStatus>;
+  };
+  errors: {
+    AddrInUse: new (...args: never[]) => Error;
+    NotFound: new (...args: never[]) => Error;
+    PermissionDenied: new (...args: never[]) => Error;
+    NotCapable: new (...args: never[]) => Error;
+  };
   serve(
     options: {
       port: number;
@@ -68,25 +85,6 @@ export interface DenoApi {
     handler: (req: Request) => Response | Promise<Response>,
   ): HttpServer;
   addSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
-  Command: new (
-    command: string,
-    options: {
-      args: string[];
-      cwd?: string;
-      stdout?: "piped" | "null";
-      stderr?: "piped" | "null" | "inherit";
-      env?: Record<string, string>;
-    },
-  ) => { spawn(): ChildProcess };
-  test(
-    name: string,
-    options: { sanitizeResources?: boolean; sanitizeOps?: boolean },
-    fn: (t: TestContext) => Promise<void>,
-  ): void;
-}
-
-export interface TestContext {
-  step(name: string, fn: () => Promise<void>): Promise<boolean>;
 }
 
 export const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;

@@ -14,12 +14,12 @@ export class Metrics {
     this.#latencyMs.set(route, (this.#latencyMs.get(route) ?? 0) + ms);
   }
 
-  reload(pluginId: string, outcome: "ok" | "refused"): void {
+  reload(pluginId: string, outcome: "ok" | "refused" | "dry-run"): void {
     const key = `plugin="${label(pluginId)}",outcome="${outcome}"`;
     this.#reloads.set(key, (this.#reloads.get(key) ?? 0) + 1);
   }
 
-  render(plugins: PluginInfo[], streams: { name: string; next: bigint; emitted: bigint }[]): string {
+  render(plugins: PluginInfo[], streams: { name: string; next: bigint; acknowledged: bigint }[]): string {
     const out: string[] = [];
     out.push(
       "# HELP edge_http_requests_total HTTP requests by route and status.",
@@ -40,10 +40,10 @@ export class Metrics {
     out.push("# HELP edge_cdc_next_lsn The LSN the next ingested batch gets.", "# TYPE edge_cdc_next_lsn gauge");
     for (const s of streams) out.push(`edge_cdc_next_lsn{stream="${label(s.name)}"} ${s.next}`);
     out.push(
-      "# HELP edge_cdc_emitted_lsn Exclusive end of what the sink has received.",
-      "# TYPE edge_cdc_emitted_lsn gauge",
+      "# HELP edge_cdc_acknowledged_lsn Exclusive end of what the sink log has stored and acknowledged.",
+      "# TYPE edge_cdc_acknowledged_lsn gauge",
     );
-    for (const s of streams) out.push(`edge_cdc_emitted_lsn{stream="${label(s.name)}"} ${s.emitted}`);
+    for (const s of streams) out.push(`edge_cdc_acknowledged_lsn{stream="${label(s.name)}"} ${s.acknowledged}`);
     return `${out.join("\n")}\n`;
   }
 }

@@ -7,6 +7,7 @@
 const here = import.meta.url;
 const distUrl = new URL("../../plugins-wasm/dist/", here);
 const fixturesUrl = new URL("../fixtures/wasm/", here);
+const rustFixturesUrl = new URL("../../plugins-wasm/rust/fixtures/", here);
 
 declare const Deno: { readFile(path: URL): Promise<Uint8Array> } | undefined;
 
@@ -33,6 +34,11 @@ export function loadPlugin(name: string): Promise<Uint8Array> {
 /** A test-only component from test/fixtures/wasm, e.g. `loadFixture("trap-mid-call")`. */
 export function loadFixture(name: string): Promise<Uint8Array> {
   return readUrl(new URL(`${name}.wasm`, fixturesUrl));
+}
+
+/** A fixture component built from plugins-wasm/rust (e.g. `loadRustFixture("arrow-echo")`: index kind `arrow.echo`). */
+export function loadRustFixture(name: string): Promise<Uint8Array> {
+  return readUrl(new URL(`${name}.wasm`, rustFixturesUrl));
 }
 
 /** The URL of a sample plugin, for tests of loading from a URL. */

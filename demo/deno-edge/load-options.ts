@@ -1,0 +1,27 @@
+/**
+ * The one place where the edge server chooses how a component is loaded.
+ *
+ * Uploaded components (`POST /plugins`, `POST /plugins/{id}/reload`) are code from HTTP clients. Once
+ * worker-hosted instances land (issue #12, `host.load(src, { isolation: "worker" })`), changing `UPLOADED` below
+ * to `{ isolation: "worker" }` runs every uploaded plugin in its own worker; the preloaded samples from this
+ * repository stay in-thread.
+ *
+ * @module
+ */
+import type { LoadOptions, ReloadOptions } from "../../src/mod.ts";
+
+/** Where a component came from. */
+export type Origin = "upload" | "preload";
+
+const UPLOADED: LoadOptions = {};
+const PRELOADED: LoadOptions = {};
+
+/** Options for `host.load` of a component from `origin`. */
+export function loadOptions(origin: Origin): LoadOptions {
+  return origin === "upload" ? UPLOADED : PRELOADED;
+}
+
+/** Options for `host.reload` to an uploaded version: the uploaded load options plus the request's own. */
+export function reloadOptions(request: Pick<ReloadOptions, "force" | "dryRun">): ReloadOptions {
+  return { ...loadOptions("upload"), ...request };
+}
