@@ -17,17 +17,29 @@
 import { type ArrowInput, ipcOf } from "./arrow.ts";
 import type { LogLimits, LogStats } from "./component/log-limit.ts";
 import { DEFAULT_MEMORY_PAGES_CEILING, type LogLevel } from "./component/types.ts";
-import { ErrorCode, PluginError, RegistryError } from "./errors.ts";
+import { ErrorCode, LoadError, PluginError, RegistryError, toPluginError } from "./errors.ts";
 import { Gate } from "./gate.ts";
 import { checkBytes, checkCount, checkKey, checkLsn, checkName, optionsJson } from "./input.ts";
 import { CAPABILITIES, type Capability, type Manifest, type Surface } from "./manifest.ts";
-import { type PluginHandle, type PluginVersion, stamp, vetPlugin } from "./plugin.ts";
+import { type Isolation, type PluginHandle, type PluginVersion, type SpawnWorker, stamp, vetPlugin } from "./plugin.ts";
 import { Registry } from "./registry.ts";
 import { type ReloadHost, type ReloadOptions, type ReloadReport, reload as runReload } from "./reload.ts";
 import { type CdcOptions, LiveCdc } from "./resources/cdc.ts";
-import { LiveCrdt } from "./resources/crdt.ts";
+import { LiveCrdt, sharedState } from "./resources/crdt.ts";
 import { type LiveResource, type PluginEntry, through } from "./resources/entry.ts";
-import { LiveIndex } from "./resources/index.ts";
+import {
+  type CdcClientLike,
+  type CrdtClientLike,
+  disposeQuietly,
+  dropQuietly,
+  type IndexClientLike,
+  inThread,
+  type PluginInstance,
+} from "./resources/clients.ts";
+import { LiveIndex, sharedOf } from "./resources/index.ts";
+import type { ComponentModule } from "./component/module.ts";
+import { WorkerInstance } from "./worker/instance.ts";
+import type { WorkerDeath, WorkerFactory, WorkerResourceLimits } from "./worker/types.ts";
 import { LogicalType } from "./resources/logical-type.ts";
 import { type PluginSource, type ReadFile, readSource } from "./sources.ts";
 import { HostDurability } from "./durable/durability.ts";
@@ -67,11 +79,27 @@ export interface HostOptions {
   snapshotEveryOps?: number;
   /** With `durability: "snapshot"`: how often changed state is written. Default 1000 ms. */
   snapshotIntervalMs?: number;
+  /**
+   * Where plugin instances run unless `load` says otherwise: `"thread"` (default; the host's own thread, fastest,
+   * for small trusted plugins) or `"worker"` (a worker of their own: calls have deadlines, a runaway is ended and
+   * the plugin restored with its state, and a reload opens the new version without pausing the host's thread).
+   */
+  isolation?: Isolation;
+  /** Worker-hosted plugins: the default deadline of every call, ms. Default 10 000. */
+  callTimeoutMs?: number;
+  /** Worker-hosted plugins: the deadline of starting one (worker, instance, manifest), ms. Default 30 000. */
+  loadTimeoutMs?: number;
+  /** Creates the workers (Node: `createNodeHost` supplies one over `worker_threads`). Default: a module Web `Worker`. */
+  workerFactory?: WorkerFactory;
+  /** Caps on each worker's JavaScript heap (honoured by Node's `worker_threads` only). */
+  workerResourceLimits?: WorkerResourceLimits;
 }
 
 export interface LoadOptions {
   /** Narrows the host's grants for this plugin. */
   grants?: readonly Capability[];
+  /** Where this plugin's instance runs; default the host's `isolation`. */
+  isolation?: Isolation;
 }
 
 /** What `plugins()` reports per installed plugin. */
@@ -103,7 +131,7 @@ export class PluginHost {
   readonly #registry = new Registry<PluginVersion>();
   readonly #options: Pick<
     Required<HostOptions>,
-    "grants" | "memoryPagesCeiling" | "drainTimeoutMs" | "maxLiteralBytes"
+    "grants" | "memoryPagesCeiling" | "drainTimeoutMs" | "maxLiteralBytes" | "callTimeoutMs" | "loadTimeoutMs"
   > &
     HostOptions;
   /** The host's store and what it writes (durable hosts only). */
@@ -118,6 +146,7 @@ export class PluginHost {
   readonly #typeSamples = new Map<string, Set<string>>();
   readonly #generations = new Map<string, number>();
   readonly #samplesDirty = new Set<string>();
+  readonly #workerLogStats = new WeakMap<WorkerInstance, LogStats>();
   /** Names being created right now, per surface (a create may wait for a worker). */
   readonly #creating = new Set<string>();
   readonly #indexes: Named<LiveIndex> = new Map();
@@ -133,11 +162,13 @@ export class PluginHost {
       memoryPagesCeiling: options.memoryPagesCeiling ?? DEFAULT_MEMORY_PAGES_CEILING,
       drainTimeoutMs: options.drainTimeoutMs ?? 5000,
       maxLiteralBytes: options.maxLiteralBytes ?? 4096,
+      callTimeoutMs: options.callTimeoutMs ?? 10_000,
+      loadTimeoutMs: options.loadTimeoutMs ?? 30_000,
       ...options,
     };
     this.#reloadHost = {
       entryFor: (handle) => this.#entryFor(handle),
-      vet: (source, grants) => this.#vet(source, grants),
+      vet: (source, grants, isolation) => this.#vet(source, grants, isolation),
       checkRegistry: (old, next) => this.#registry.check(old, next),
       swapRegistry: (old, next) => this.#registry.replace(old, next),
       commitVersion: (_old, next, writes) => this.#commitVersion(next, writes),
@@ -174,31 +205,35 @@ export class PluginHost {
       restoreIndex: async (record, snapshot) => {
         const entry = this.#entryProviding("index", record.key);
         this.#claim(this.#indexes, "index", record.name);
-        const handle = serving(entry.current.instance.index, "index").open(record.key, snapshot);
+        const instance = entry.current.instance;
+        const handle = await indexOf(instance).open(record.key, snapshot);
         const idx = new LiveIndex(entry, record.name, record.key, handle, this.#forget);
         this.#indexes.set(record.name, idx);
+        idx.shared = await sharedOf(instance, handle);
         idx.log = new IndexLog(d, record.name, entry.current.manifest.id, record.version, record.key, record.options);
       },
       restoreCrdt: async (record, snapshot, journal, epoch) => {
         const entry = this.#entryProviding("crdt", record.key);
         this.#claim(this.#crdts, "crdt", record.name);
-        const state = serving(entry.current.instance.crdt, "crdt").fromPersisted(record.key, snapshot);
+        const instance = entry.current.instance;
+        const state = await crdtOf(instance).fromPersisted(record.key, snapshot);
         try {
-          for (const e of journal) (e.op === "apply" ? state.apply : state.merge).call(state, e.bytes);
+          for (const e of journal) await state[e.op](e.bytes);
         } catch (err) {
-          state.drop();
+          dropQuietly(state);
           throw err;
         }
         const live = new LiveCrdt(entry, record.name, record.key, state, this.#forget);
         this.#crdts.set(record.name, live);
+        await this.#keepForRecovery(live);
         // The replayed journal is folded into a snapshot of the next epoch right away.
-        await this.#crdtLog(live, d, epoch).restored(state.persist());
+        await this.#crdtLog(live, d, epoch).restored(await state.persist());
       },
       restoreCdc: async (record, state, stored) => {
         const entry = this.#entryProviding("cdc", record.key);
         this.#claim(this.#streams, "cdc stream", record.name);
         const options = cdcOptionsOf(record);
-        const stream = serving(entry.current.instance.cdc, "cdc").start(record.key, state.emittedEnd);
+        const stream = await cdcOf(entry.current.instance).start(record.key, state.emittedEnd);
         const live = new LiveCdc(
           entry,
           record.name,
@@ -208,6 +243,7 @@ export class PluginHost {
           this.#forget,
         );
         this.#streams.set(record.name, live);
+        await live.opened(); // the output gets every logged batch it had not emitted
         await this.#cdcLog(live, d, options, stored);
       },
     };
@@ -226,7 +262,7 @@ export class PluginHost {
       if (this.entries.has(record.id)) throw new RegistryError(ErrorCode.DuplicateKey, `plugin ${record.id} twice`);
       this.#registry.add(version);
     } catch (err) {
-      version.instance.dispose();
+      disposeQuietly(version.instance);
       throw err;
     }
     stamp(version, record.generation);
@@ -240,6 +276,56 @@ export class PluginHost {
   async flush(): Promise<void> {
     await this.#ready();
     await this.#durable?.flushChanged();
+  }
+
+  /**
+   * A worker-hosted instance died — a call ran past its deadline and its worker was ended, or the worker crashed.
+   * If it was serving a plugin, that plugin is restored in a fresh worker with its live state: indexes from their
+   * shared snapshots, CRDT states from snapshot plus the ops since, CDC streams from the host's log (every LSN
+   * once). Calls arriving meanwhile queue. If the restore fails too, the plugin stays poisoned, with why.
+   */
+  #died(instance: WorkerInstance, death: WorkerDeath): void {
+    const entry = [...this.entries.values()].find((e) => e.current.instance === instance);
+    if (!entry || this.#disposed) return; // a version being reloaded in, or already replaced: nothing serves from it
+    this.#log(
+      entry.current.handle.id,
+      "error",
+      `worker ended (${death.reason} in ${death.what}): ${death.error.message}; restoring`,
+    );
+    void this.#recover(entry, instance);
+  }
+
+  async #recover(entry: PluginEntry, dead: WorkerInstance): Promise<void> {
+    // A reload that was running rolls back first (the dead instance fails its step); then this restores.
+    while (entry.reloading) await new Promise((r) => setTimeout(r, 5));
+    if (entry.current.instance !== dead || this.#disposed) return;
+    entry.reloading = true; // no reload while the plugin is rebuilt
+    entry.gate.close();
+    const old = entry.current;
+    let fresh: WorkerInstance | undefined;
+    const pending = new Map<LiveResource, unknown>();
+    try {
+      await entry.gate.drain(this.#options.drainTimeoutMs);
+      fresh = await this.#spawn(old.module, old.capabilities, {
+        pluginId: () => old.handle.id,
+        log: (level, message) => this.#log(old.handle.id, level, message),
+        ...(this.#options.logLimits ? { logLimits: this.#options.logLimits } : {}),
+      });
+      fresh.pluginId = old.handle.id;
+      const next: PluginVersion = { ...old, instance: fresh };
+      for (const r of [...entry.resources]) pending.set(r, await r.recover(next));
+      entry.current = next;
+      this.#registry.replace(old, next);
+      for (const [r, p] of pending) r.commit(p);
+      this.#log(old.handle.id, "warn", `restored in a fresh worker with ${pending.size} live resource(s)`);
+    } catch (err) {
+      for (const [r, p] of pending) r.abort(p);
+      if (fresh) void fresh.dispose().catch(() => {});
+      this.#log(old.handle.id, "error", `could not be restored: ${toPluginError(err).message}; it stays poisoned`);
+    } finally {
+      entry.reloading = false;
+      entry.gate.open();
+    }
   }
 
   /** Waits for the restore of a durable host (a no-op otherwise). */
@@ -273,18 +359,54 @@ export class PluginHost {
   }
 
   /** Compiles, instantiates and vets a version without registering it. */
-  async #vet(source: PluginSource, grants?: readonly Capability[]): Promise<PluginVersion> {
+  async #vet(source: PluginSource, grants?: readonly Capability[], isolation?: Isolation): Promise<PluginVersion> {
     this.#assertLive();
     const bytes = await readSource(source, this.#options.readFile);
     const hostGrants = new Set(this.#options.grants);
     const granted = grants ? new Set(grants.filter((g) => hostGrants.has(g))) : hostGrants;
     return await vetPlugin(bytes, {
+      isolation: isolation ?? this.#options.isolation ?? "thread",
+      spawn: (module, spawnOptions) => this.#spawn(module, granted, spawnOptions),
       grants: granted,
       ...(grants ? { asked: grants } : {}),
       memoryPagesCeiling: this.#options.memoryPagesCeiling,
       ...(this.#options.logLimits ? { logLimits: this.#options.logLimits } : {}),
       log: (pluginId, level, message) => this.#log(pluginId, level, message),
     });
+  }
+
+  /** Starts a worker-hosted instance; its death (a deadline, a crash) restores its plugin (see {@link #died}). */
+  async #spawn(
+    module: ComponentModule,
+    grants: ReadonlySet<Capability>,
+    options: Parameters<SpawnWorker>[1],
+  ): Promise<WorkerInstance> {
+    const o = this.#options;
+    if (!o.workerFactory && typeof Worker !== "function") {
+      throw new LoadError(
+        ErrorCode.InvalidComponent,
+        `plugin ${options.pluginId()}: worker isolation needs workers, and this runtime has no Web Worker; give the ` +
+          "host a workerFactory (in Node, createNodeHost() supplies one over worker_threads)",
+      );
+    }
+    const factory = o.workerFactory;
+    let instance: WorkerInstance | undefined;
+    instance = await WorkerInstance.spawn(
+      module,
+      {
+        pluginId: options.pluginId(),
+        grants: new Set<string>([...grants, "host-log", "cdc-sink"]),
+        log: options.log,
+        ...(options.logLimits ? { logLimits: options.logLimits } : {}),
+        timeoutMs: o.callTimeoutMs,
+        memoryPagesCeiling: module.memoryPagesCeiling,
+        ...(factory ? { workerFactory: factory } : {}),
+        ...(o.workerResourceLimits ? { resourceLimits: o.workerResourceLimits } : {}),
+        onDeath: (death) => this.#died(instance as WorkerInstance, death),
+      },
+      { timeoutMs: o.loadTimeoutMs },
+    );
+    return instance;
   }
 
   #log(pluginId: string, level: LogLevel, message: string): void {
@@ -311,7 +433,7 @@ export class PluginHost {
       }
       this.#registry.add(version);
     } catch (err) {
-      version.instance.dispose();
+      disposeQuietly(version.instance);
       throw err;
     }
     let generation: number;
@@ -319,7 +441,7 @@ export class PluginHost {
       generation = await this.#commitVersion(version); // durable hosts: in the store before it serves
     } catch (err) {
       this.#registry.remove(version);
-      version.instance.dispose();
+      disposeQuietly(version.instance);
       throw err;
     }
     stamp(version, generation);
@@ -373,7 +495,7 @@ export class PluginHost {
     for (const r of resources) r.dropNow();
     this.#registry.remove(entry.current);
     this.entries.delete(handle.id);
-    entry.current.instance.dispose();
+    disposeQuietly(entry.current.instance);
   }
 
   /** Installed plugins with their effective capabilities and registrations. */
@@ -385,8 +507,21 @@ export class PluginHost {
       registered: this.#registry.footprint(current),
       hash: current.module.hash,
       resources: [...resources].map((r) => ({ surface: r.surface, name: r.name, key: r.key })),
-      log: current.instance.logStats,
+      log: this.#logStatsOf(current.instance),
     }));
+  }
+
+  /**
+   * What became of an instance's host-log output. A worker-hosted instance counts in its worker: the figure is the
+   * last one it reported (refreshed in the background each time it is asked for).
+   */
+  #logStatsOf(instance: PluginInstance): LogStats {
+    if (inThread(instance)) return instance.logStats;
+    instance
+      .logStats({ timeoutMs: 1000 })
+      .then((stats) => this.#workerLogStats.set(instance, stats))
+      .catch(() => {});
+    return this.#workerLogStats.get(instance) ?? { delivered: 0, dropped: 0, droppedBytes: 0, truncated: 0 };
   }
 
   /** The handle of the plugin providing `key` on `surface`, if any. */
@@ -469,11 +604,17 @@ export class PluginHost {
       name,
       "index",
       kind,
-      (entry) => {
-        const handle = serving(entry.current.instance.index, "index").build(kind, bytes, json);
-        return new LiveIndex(entry, name, kind, handle, this.#forget);
+      async (entry) => {
+        const instance = entry.current.instance;
+        const handle = await indexOf(instance).build(kind, bytes, json);
+        const idx = new LiveIndex(entry, name, kind, handle, this.#forget);
+        idx.shared = await sharedOf(instance, handle).catch((err) => {
+          idx.dropNow();
+          throw err;
+        });
+        return idx;
       },
-      (idx, d) => this.#indexLog(idx, d, json).created(idx.handle.persist()),
+      async (idx, d) => this.#indexLog(idx, d, json).created(idx.shared ?? (await idx.handle.persist())),
     );
   }
 
@@ -488,12 +629,24 @@ export class PluginHost {
       name,
       "index",
       kind,
-      (entry) => {
-        const handle = serving(entry.current.instance.index, "index").open(kind, persisted);
-        return new LiveIndex(entry, name, kind, handle, this.#forget);
+      async (entry) => {
+        const instance = entry.current.instance;
+        const handle = await indexOf(instance).open(kind, persisted);
+        const idx = new LiveIndex(entry, name, kind, handle, this.#forget);
+        if (!inThread(instance)) idx.shared = persisted.slice(); // the bytes it was opened from: a snapshot as good
+        return idx;
       },
       (idx, d) => this.#indexLog(idx, d).created(persisted),
     );
+  }
+
+  /** A worker-hosted CRDT state keeps a shared snapshot to be restored from (see LiveCrdt.recovery). */
+  async #keepForRecovery(live: LiveCrdt): Promise<void> {
+    const snapshot = await sharedState(live.state, live.entry.current.instance).catch((err) => {
+      live.dropNow();
+      throw err;
+    });
+    if (snapshot) live.recovery = { snapshot, ops: [] };
   }
 
   #indexLog(idx: LiveIndex, d: HostDurability, options?: string): IndexLog {
@@ -532,12 +685,14 @@ export class PluginHost {
       name,
       "crdt",
       kind,
-      (entry) => {
-        const crdt = serving(entry.current.instance.crdt, "crdt");
-        const state = persisted ? crdt.fromPersisted(kind, persisted) : crdt.empty(kind);
-        return new LiveCrdt(entry, name, kind, state, this.#forget);
+      async (entry) => {
+        const crdt = crdtOf(entry.current.instance);
+        const state = persisted ? await crdt.fromPersisted(kind, persisted) : await crdt.empty(kind);
+        const live = new LiveCrdt(entry, name, kind, state, this.#forget);
+        await this.#keepForRecovery(live);
+        return live;
       },
-      (state, d) => this.#crdtLog(state, d, 0).created(state.state.persist()),
+      async (state, d) => this.#crdtLog(state, d, 0).created(await state.state.persist()),
     );
   }
 
@@ -559,7 +714,7 @@ export class PluginHost {
       "cdc",
       output,
       async (entry) => {
-        const stream = serving(entry.current.instance.cdc, "cdc").start(output, options.fromLsn);
+        const stream = await cdcOf(entry.current.instance).start(output, options.fromLsn);
         const live = new LiveCdc(entry, name, output, stream, options, this.#forget);
         await live.opened(); // a restored record: the output gets what it had not emitted
         return live;
@@ -629,7 +784,7 @@ export class PluginHost {
     if (this.#disposed) return;
     for (const entry of this.entries.values()) {
       for (const r of [...entry.resources]) r.dropNow();
-      entry.current.instance.dispose();
+      disposeQuietly(entry.current.instance);
     }
     this.entries.clear();
     this.#disposed = true;
@@ -653,3 +808,8 @@ function serving<T>(client: T | undefined, surface: Surface): T {
   if (!client) throw new Error(`unreachable: a registered ${surface} key without the uni:plugin/${surface} export`);
   return client;
 }
+
+/** The surface clients of an instance wherever it runs (results awaited: in-thread ones resolve at once). */
+const indexOf = (i: PluginInstance) => serving(i.index as IndexClientLike | undefined, "index");
+const crdtOf = (i: PluginInstance) => serving(i.crdt as CrdtClientLike | undefined, "crdt");
+const cdcOf = (i: PluginInstance) => serving(i.cdc as CdcClientLike | undefined, "cdc");

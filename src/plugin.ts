@@ -7,10 +7,12 @@
  * @module
  */
 import { ComponentInstance } from "./component/instance.ts";
+import type { MaybePromise, PluginInstance } from "./resources/clients.ts";
+import type { WorkerInstance } from "./worker/instance.ts";
 import { ComponentModule } from "./component/module.ts";
 import type { LogLimits } from "./component/log-limit.ts";
 import type { CdcSink, LogLevel } from "./component/types.ts";
-import { ErrorCode, ManifestError, RegistryError } from "./errors.ts";
+import { ErrorCode, LoadError, ManifestError, RegistryError } from "./errors.ts";
 import {
   type Capability,
   checkAbi,
@@ -35,7 +37,10 @@ export interface PluginVersion {
   handle: PluginHandle;
   readonly manifest: Manifest;
   readonly module: ComponentModule;
-  readonly instance: ComponentInstance;
+  /** In the host's thread, or in a worker (`isolation: "worker"`). */
+  readonly instance: PluginInstance;
+  /** Where the instance runs. */
+  readonly isolation: Isolation;
   /** Effective capabilities: declared ∩ granted (host-log always). */
   readonly capabilities: ReadonlySet<Capability>;
   /** Where `cdc-sink.emit` calls of this instance are routed (set by the CDC resource around each stream call). */
@@ -51,7 +56,19 @@ export interface SinkRoute {
   current: CdcSink | null;
 }
 
+/** Where a plugin version's instance runs: the host's own thread, or a worker of its own. */
+export type Isolation = "thread" | "worker";
+
+/** Starts a worker-hosted instance of `module` (the host supplies it, with its factory and deadlines). */
+export type SpawnWorker = (
+  module: ComponentModule,
+  options: { pluginId: () => string; log: (level: LogLevel, message: string) => void; logLimits?: LogLimits },
+) => Promise<WorkerInstance>;
+
 export interface VetOptions {
+  /** Default `"thread"`. `"worker"` needs `spawn`. */
+  isolation?: Isolation;
+  spawn?: SpawnWorker;
   grants: ReadonlySet<Capability>;
   /** The grants the caller asked for, when it narrowed the host's (kept on the version). */
   asked?: readonly Capability[];
@@ -61,7 +78,7 @@ export interface VetOptions {
 }
 
 /** Lists the keys an instance implements for a surface, through the surface's own listing export. */
-function implemented(instance: ComponentInstance, surface: Surface): readonly string[] | undefined {
+function implemented(instance: PluginInstance, surface: Surface): MaybePromise<readonly string[]> | undefined {
   switch (surface) {
     case "index":
       return instance.index?.kinds();
@@ -83,8 +100,19 @@ export async function vetPlugin(bytes: Uint8Array, options: VetOptions): Promise
   // the capability check right after the manifest refuses what is not declared ∩ granted, before any
   // call but `manifest` (and a sink call before then finds no stream: refused).
   const grants = new Set<string>([...options.grants, "host-log", "cdc-sink"]);
-  const instantiate = (m: ComponentModule) =>
-    ComponentInstance.instantiate(m, {
+  const isolation = options.isolation ?? "thread";
+  const instantiate = async (m: ComponentModule): Promise<PluginInstance> => {
+    if (isolation === "worker") {
+      if (!options.spawn) throw new LoadError(ErrorCode.InvalidComponent, "worker isolation needs a worker factory");
+      const w = await options.spawn(m, {
+        pluginId: () => pluginId,
+        log: (level, message) => options.log(pluginId, level, message),
+        ...(options.logLimits ? { logLimits: options.logLimits } : {}),
+      });
+      w.pluginId = pluginId;
+      return w;
+    }
+    return await ComponentInstance.instantiate(m, {
       pluginId,
       grants,
       log: (level, message) => options.log(pluginId, level, message),
@@ -98,9 +126,10 @@ export async function vetPlugin(bytes: Uint8Array, options: VetOptions): Promise
         sinkRoute.current(output, lsnStart, lsnEnd, payload);
       },
     });
+  };
   let instance = await instantiate(module);
   try {
-    const manifest = parseManifest(instance.manifest());
+    const manifest = parseManifest(await instance.manifest());
     pluginId = manifest.id;
     instance.pluginId = manifest.id;
     checkAbi(manifest);
@@ -109,7 +138,7 @@ export async function vetPlugin(bytes: Uint8Array, options: VetOptions): Promise
     // again with that maximum (cached per content and limit), and instantiated afresh before anything else runs.
     const asked = manifest.limits.memory_pages;
     if (asked !== undefined && asked < module.memoryPagesCeiling) {
-      instance.dispose();
+      await instance.dispose();
       module = await ComponentModule.compile(bytes, { memoryPagesCeiling: asked }).catch((err) => {
         throw new ManifestError(
           ErrorCode.ResourceLimit,
@@ -153,7 +182,7 @@ export async function vetPlugin(bytes: Uint8Array, options: VetOptions): Promise
           { pluginId: manifest.id },
         );
       }
-      const real = new Set(implemented(instance, surface));
+      const real = new Set(await implemented(instance, surface));
       const missing = keys.filter((k) => !real.has(k));
       if (missing.length) {
         throw new ManifestError(
@@ -172,13 +201,14 @@ export async function vetPlugin(bytes: Uint8Array, options: VetOptions): Promise
       manifest,
       module,
       instance,
+      isolation,
       capabilities,
       sinkRoute,
       bytes,
       ...(options.asked ? { asked: [...options.asked] } : {}),
     };
   } catch (err) {
-    instance.dispose();
+    await Promise.resolve(instance.dispose()).catch(() => {});
     throw err;
   }
 }

@@ -38,9 +38,10 @@
  */
 import { ErrorCode, PluginError, ReloadError, toPluginError } from "./errors.ts";
 import { type Capability, declared, SURFACES, type Surface } from "./manifest.ts";
-import { type PluginHandle, type PluginVersion, stamp } from "./plugin.ts";
+import { type Isolation, type PluginHandle, type PluginVersion, stamp } from "./plugin.ts";
 import type { PluginEntry } from "./resources/entry.ts";
 import { type Handoff, type HandoffContext, type HandoffOutcome, quietly } from "./resources/handoff.ts";
+import { disposeQuietly } from "./resources/clients.ts";
 import { participants } from "./resources/participants.ts";
 import type { PluginSource } from "./sources.ts";
 import type { Mutation } from "./store/types.ts";
@@ -66,6 +67,8 @@ export interface ReloadOptions {
   stepTimeoutMs?: number;
   /** Narrows the host's grants for the new version. */
   grants?: readonly Capability[];
+  /** Where the new version runs; default where the old one does. */
+  isolation?: Isolation;
   /** Runs at the start of every step; a throw or rejection fails that step. For tracing and fault injection. */
   beforeStep?: (step: StepName, context: ReloadContext) => void | Promise<void>;
 }
@@ -104,8 +107,8 @@ export interface ReloadReport {
 export interface ReloadHost {
   /** The entry of the installed plugin a handle must name. Throws NotFound / StaleHandle. */
   entryFor(handle: PluginHandle): PluginEntry;
-  /** Compiles, instantiates and vets a version without registering it. */
-  vet(source: PluginSource, grants?: readonly Capability[]): Promise<PluginVersion>;
+  /** Compiles, instantiates (where `isolation` says) and vets a version without registering it. */
+  vet(source: PluginSource, grants?: readonly Capability[], isolation?: Isolation): Promise<PluginVersion>;
   /** Throws what swapping `old` for `next` in the registry would throw, changing nothing. */
   checkRegistry(old: PluginVersion, next: PluginVersion): void;
   /** Swaps `old` for `next` in the registry, all or nothing. */
@@ -247,7 +250,11 @@ function validate(run: Run): void {
 
 // 2. instantiate ----------------------------------------------------------
 async function instantiate(run: Run): Promise<void> {
-  run.next = await run.host.vet(run.source, run.options.grants);
+  run.next = await run.host.vet(
+    run.source,
+    run.options.grants,
+    run.options.isolation ?? (run.old as PluginVersion).isolation,
+  );
 }
 
 // 3. check-manifest -------------------------------------------------------
@@ -358,7 +365,7 @@ async function retire(run: Run): Promise<void> {
       problems.push(`${p.label}: ${toPluginError(err).message}`);
     }
   }
-  versions(run).old.instance.dispose();
+  disposeQuietly(versions(run).old.instance);
   if (problems.length) throw new PluginError(ErrorCode.Reload, `retired with problems: ${problems.join("; ")}`);
 }
 
@@ -367,7 +374,7 @@ async function retire(run: Run): Promise<void> {
 function rollback(run: Run): void {
   for (const [p, pending] of run.pending) quietly(() => p.abort(pending));
   run.pending.clear();
-  run.next?.instance.dispose();
+  if (run.next) disposeQuietly(run.next.instance);
   if (run.entry && run.entry.current === run.old) {
     run.entry.reloading = false;
     run.entry.gate.open(); // queued calls now run on the old version

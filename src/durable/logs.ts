@@ -242,7 +242,7 @@ export class CrdtLog extends ResourceLog {
   }
 
   /** The reload committed: ops now go to the new epoch; the old journals go. */
-  committed(plugin: string, version: string, persist: () => Uint8Array): void {
+  committed(plugin: string, version: string, persist: () => Uint8Array | Promise<Uint8Array>): void {
     this.plugin = plugin;
     this.version = version;
     this.#persist = persist;

@@ -735,6 +735,14 @@ export class LiveCdc extends LiveResource<CdcPending> {
   }
 
   /** @internal */
+  /**
+   * @internal Restarts this stream in `next`, a fresh instance of the same version (its worker died): at what the
+   * sinks were given, with every later logged batch redelivered — each LSN once.
+   */
+  async recover(next: PluginVersion): Promise<CdcPending> {
+    return { handoff: await this.prepareHandoff(next) };
+  }
+
   /** @internal A dropped output's stream goes from the store with the version switch; a kept one changes nothing. */
   async durable(_ctx: HandoffContext, pending: CdcPending | undefined): Promise<readonly Mutation[]> {
     return this.log && pending && "drop" in pending ? [await this.log.removal()] : [];

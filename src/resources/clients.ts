@@ -47,6 +47,28 @@ export interface CrdtStateLike {
   drop(call?: CallOptions): MaybePromise<void>;
 }
 
+export interface LogicalTypeClientLike {
+  names(call?: CallOptions): MaybePromise<string[]>;
+  arrowType(name: string, call?: CallOptions): MaybePromise<string>;
+  encodingVersion(name: string, call?: CallOptions): MaybePromise<string>;
+  fromLiteral(name: string, literals: Uint8Array, call?: CallOptions): MaybePromise<Uint8Array>;
+  toDisplay(name: string, column: Uint8Array, call?: CallOptions): MaybePromise<Uint8Array>;
+  castTo(name: string, column: Uint8Array, target: string, call?: CallOptions): MaybePromise<Uint8Array>;
+  castFrom(name: string, column: Uint8Array, call?: CallOptions): MaybePromise<Uint8Array>;
+}
+
+export interface IndexClientLike {
+  kinds(call?: CallOptions): MaybePromise<string[]>;
+  build(kind: string, source: Uint8Array, optionsJson?: string, call?: CallOptions): MaybePromise<IndexHandleLike>;
+  open(kind: string, persisted: Uint8Array, call?: CallOptions): MaybePromise<IndexHandleLike>;
+}
+
+export interface CrdtClientLike {
+  kinds(call?: CallOptions): MaybePromise<string[]>;
+  empty(kind: string, call?: CallOptions): MaybePromise<CrdtStateLike>;
+  fromPersisted(kind: string, persisted: Uint8Array, call?: CallOptions): MaybePromise<CrdtStateLike>;
+}
+
 export interface CdcClientLike {
   outputs(call?: CallOptions): MaybePromise<string[]>;
   start(output: string, fromLsn?: bigint, call?: StreamCallOptions): MaybePromise<CdcStreamLike>;
@@ -67,16 +89,23 @@ export function inThread(instance: PluginInstance): instance is ComponentInstanc
 
 /**
  * Persisted bytes of `handle`, for another instance to open: a view lent straight from its memory when both sides
- * are in the host's thread (one copy, into the next instance), else a snapshot over shared memory (one copy out of
- * the worker; the bytes never touch the serving thread) that the other side reads in place.
+ * are in the host's thread and `open` answers synchronously there (one copy, into the next instance), else a
+ * snapshot over shared memory (one copy out of the worker; the bytes never touch the serving thread) that the other
+ * side reads in place — or, between in-thread instances with an asynchronous `open`, a plain copy.
  */
 export async function moveState<T>(
   handle: IndexHandleLike | CrdtStateLike,
   intoThread: boolean,
   open: (bytes: Uint8Array) => MaybePromise<T>,
   moved: (bytes: number) => void,
+  openIsSync = true,
 ): Promise<T> {
   const local = handle as unknown as Partial<Pick<IndexHandle, "persistLent">>;
+  if (typeof local.persistLent === "function" && intoThread && !openIsSync) {
+    const copy = await (handle as IndexHandleLike).persist();
+    moved(copy.byteLength);
+    return await open(copy);
+  }
   if (typeof local.persistLent === "function" && intoThread) {
     return local.persistLent((view: Uint8Array) => {
       moved(view.byteLength);
@@ -99,5 +128,18 @@ export function dropQuietly(handle: { drop(): MaybePromise<void> } | undefined):
     if (r instanceof Promise) r.catch(() => {});
   } catch {
     // The instance trapped, died or was disposed: the handle goes with it.
+  }
+}
+
+/**
+ * Disposes an instance wherever it runs: in-thread at once; a worker's after its destructors ran (ended outright if
+ * they do not finish within a second). Never throws or rejects: the instance is being let go of.
+ */
+export function disposeQuietly(instance: PluginInstance): void {
+  try {
+    const r = inThread(instance) ? instance.dispose() : instance.dispose({ timeoutMs: 1000 });
+    if (r instanceof Promise) r.catch(() => (instance as { terminate?: () => void }).terminate?.());
+  } catch {
+    // Trapped in a destructor: the instance is poisoned and gone either way.
   }
 }

@@ -18,6 +18,17 @@ export function naming<T>(surface: string, key: string, fn: () => T): T {
   }
 }
 
+/** {@link naming} for a probe that answers asynchronously (a worker-hosted version). */
+export async function namingAsync<T>(surface: string, key: string, fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = toPluginError(err);
+    if (e.code === ErrorCode.Reload) throw e;
+    throw new PluginError(ErrorCode.Reload, `${surface} "${key}" is incompatible: ${e.message}`, { cause: e });
+  }
+}
+
 export function incompatible(surface: string, key: string, reason: string): never {
   throw new PluginError(ErrorCode.Reload, `${surface} "${key}" is incompatible: ${reason}`);
 }

@@ -12,8 +12,18 @@ import { ErrorCode, PluginError } from "../errors.ts";
 import { declared } from "../manifest.ts";
 import type { CrdtLog } from "../durable/logs.ts";
 import type { Mutation } from "../store/types.ts";
-import type { CrdtClient, CrdtState } from "../surfaces/crdt.ts";
-import { naming, sameValue } from "./compat.ts";
+import type { CrdtJournalEntry } from "../durable/records.ts";
+import type { PluginVersion } from "../plugin.ts";
+import {
+  type CallOptions,
+  type CrdtClientLike,
+  type CrdtStateLike,
+  dropQuietly,
+  inThread,
+  moveState,
+  type PluginInstance,
+} from "./clients.ts";
+import { naming, namingAsync, sameValue } from "./compat.ts";
 import { LiveResource, type PluginEntry } from "./entry.ts";
 import { checkOnly, type Handoff, type HandoffContext, type HandoffOutcome, quietly } from "./handoff.ts";
 
@@ -60,19 +70,34 @@ function opBytes(op: unknown, what: string): Uint8Array {
 }
 
 /** What a CRDT state carries through a reload: its state in the new version, or the decision to drop it. */
-type CrdtPending = { state: CrdtState; retiring?: CrdtState } | { drop: true };
+type CrdtPending = { state: CrdtStateLike; retiring?: CrdtStateLike; shared?: Uint8Array } | { drop: true };
+
+/** One op or merge a worker-hosted state was given since its last shared snapshot; `failed` ones are skipped. */
+interface RecoveryEntry {
+  entry: CrdtJournalEntry;
+  failed: boolean;
+}
+
+/** A worker-hosted state folds its recovery ops into a fresh shared snapshot this often. */
+const RECOVERY_FOLD_OPS = 256;
 
 export class LiveCrdt extends LiveResource<CrdtPending> {
   readonly surface = "crdt" as const;
-  /** @internal A state's bytes live in the plugin's memory: a trapped version takes them along. */
+  /** @internal An in-thread state's bytes live in the plugin's memory: a trapped version takes them along. */
   readonly survivesTrap = false;
   /** @internal the serving version's state; swapped by reload's commit. */
-  state: CrdtState;
+  state: CrdtStateLike;
   /** @internal its snapshot and journal in the host's store (durable hosts only). */
   log: CrdtLog | undefined;
+  /**
+   * @internal worker-hosted: a shared snapshot (taken in the worker) and every op and merge given since, in the
+   * order the worker runs them, so a state whose worker was ended at a deadline is restored exactly.
+   */
+  recovery: { snapshot: Uint8Array; ops: RecoveryEntry[] } | undefined;
+  #folding = false;
 
   /** @internal created by PluginHost.createCrdt */
-  constructor(entry: PluginEntry, name: string, kind: string, state: CrdtState, onDrop: (r: LiveResource) => void) {
+  constructor(entry: PluginEntry, name: string, kind: string, state: CrdtStateLike, onDrop: (r: LiveResource) => void) {
     super(entry, name, kind, onDrop);
     this.state = state;
   }
@@ -90,18 +115,12 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
    * Rejects with `PluginError(TypeCoercion)` for an op MessagePack cannot encode, and with the plugin's
    * `PluginCallError` for an op it refuses; the state is unchanged either way.
    */
-  apply(op: unknown): Promise<void> {
-    return this.call(() => {
-      const bytes = opBytes(op, `crdt "${this.name}".apply`);
-      this.state.apply(bytes);
-      // A durable host journals the op (copied now: `bytes` may be the encoder's buffer); the call resolves
-      // once it is durable (journal durability), so an acknowledged op survives a crash.
-      return this.log?.applied({ op: "apply", bytes });
-    });
+  apply(op: unknown, call?: CallOptions): Promise<void> {
+    return this.call(() => this.#applied({ op: "apply", bytes: opBytes(op, `crdt "${this.name}".apply`) }, call));
   }
 
   /** Merges another state: a live one of the same kind, or persisted bytes. */
-  async merge(other: LiveCrdt | Uint8Array): Promise<void> {
+  async merge(other: LiveCrdt | Uint8Array, call?: CallOptions): Promise<void> {
     if (!(other instanceof LiveCrdt) && !(other instanceof Uint8Array)) {
       throw new PluginError(
         ErrorCode.TypeCoercion,
@@ -109,29 +128,71 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
       );
     }
     const bytes = other instanceof Uint8Array ? other : await other.persist();
-    return this.call(() => {
-      this.state.merge(bytes);
-      return this.log?.applied({ op: "merge", bytes });
-    });
+    return this.call(() => this.#applied({ op: "merge", bytes }, call));
+  }
+
+  /**
+   * Gives the state one op or merge; then a durable host journals it (the call resolves once it is durable, with
+   * journal durability), and a worker-hosted state keeps it for recovery until its next snapshot.
+   */
+  #applied(entry: CrdtJournalEntry, call?: CallOptions): Promise<void> | undefined {
+    const recovery = this.recovery;
+    if (!recovery) {
+      // In-thread: `entry.bytes` may be the encoder's buffer, read (copied) before anything else is encoded.
+      this.state[entry.op](entry.bytes);
+      return this.log?.applied(entry);
+    }
+    const kept: RecoveryEntry = { entry: { op: entry.op, bytes: entry.bytes.slice() }, failed: false };
+    recovery.ops.push(kept); // in the order the worker runs them
+    const given = Promise.resolve(this.state[entry.op](kept.entry.bytes, call)).then(
+      () => {
+        this.#fold();
+        return this.log?.applied(kept.entry);
+      },
+      (err) => {
+        kept.failed = true; // refused, or its worker died: not applied, as the caller is told
+        throw err;
+      },
+    );
+    return given;
+  }
+
+  /** Worker-hosted: every {@link RECOVERY_FOLD_OPS} ops, a new shared snapshot replaces the ops it covers. */
+  #fold(): void {
+    const recovery = this.recovery;
+    if (!recovery || this.#folding || recovery.ops.length < RECOVERY_FOLD_OPS) return;
+    this.#folding = true;
+    const covered = recovery.ops.length; // the worker runs the snapshot after every op issued so far
+    const state = this.state;
+    Promise.resolve(sharedState(state))
+      .then((snapshot) => {
+        if (snapshot && this.recovery === recovery && this.state === state) {
+          this.recovery = { snapshot, ops: recovery.ops.slice(covered) };
+        }
+      })
+      .catch(() => {}) // keep the old snapshot and its ops: still exact
+      .finally(() => {
+        this.#folding = false;
+      });
   }
 
   /** The value, decoded from MessagePack. */
-  async value(): Promise<unknown> {
-    return decode(await this.valueBytes());
+  async value(call?: CallOptions): Promise<unknown> {
+    return decode(await this.valueBytes(call));
   }
 
   /** The value as the plugin returned it (MessagePack). */
-  valueBytes(): Promise<Uint8Array> {
-    return this.call(() => this.state.value());
+  valueBytes(call?: CallOptions): Promise<Uint8Array> {
+    return this.call(() => this.state.value(call));
   }
 
   /** Self-contained bytes that `createCrdt(name, kind, bytes)` reopens. */
-  persist(): Promise<Uint8Array> {
-    return this.call(() => this.state.persist());
+  persist(call?: CallOptions): Promise<Uint8Array> {
+    return this.call(() => this.state.persist(call));
   }
 
   protected release(): void {
-    this.state.drop();
+    dropQuietly(this.state);
   }
 
   /** @internal after a drop: its snapshot and journal go from the host's store. */
@@ -146,57 +207,89 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
    * bytes merge into an empty new-version state to that value; and new-version bytes merge back
    * idempotently. Every probe state is dropped again: nothing prepared here survives the step.
    */
-  check(ctx: HandoffContext): undefined {
-    const next = ctx.next.instance.crdt;
+  async check(ctx: HandoffContext): Promise<undefined> {
+    const next = ctx.next.instance.crdt as CrdtClientLike | undefined;
     if (ctx.oldPoisoned || !ctx.kept("crdt", this.kind) || !next) return undefined;
-    const want = decode(this.state.value());
-    // Every call below goes to the new instance, so the lent view of the old one's bytes stays valid.
-    this.state.persistLent((bytes) => {
-      const [read, merged] = naming("crdt", this.kind, () => [
-        next.fromPersisted(this.kind, bytes),
-        next.empty(this.kind),
-      ]);
-      try {
-        sameValue("crdt", this.kind, "read back by the new version", want, decode(read.value()));
-        naming("crdt", this.kind, () => merged.merge(bytes));
-        sameValue("crdt", this.kind, "merged into an empty new-version state", want, decode(merged.value()));
-        read.merge(merged.persist());
-        sameValue("crdt", this.kind, "merged with itself across versions", want, decode(read.value()));
-      } finally {
-        quietly(() => read.drop());
-        quietly(() => merged.drop());
-      }
-    });
+    const want = decode(await this.state.value());
+    // In-thread, every call below goes to the new instance, so the lent view of the old one's bytes stays valid.
+    await moveState(
+      this.state,
+      inThread(ctx.next.instance),
+      async (bytes) => {
+        const read = await namingAsync("crdt", this.kind, () => next.fromPersisted(this.kind, bytes));
+        const merged = await namingAsync("crdt", this.kind, () => next.empty(this.kind)).catch((err) => {
+          dropQuietly(read);
+          throw err;
+        });
+        try {
+          sameValue("crdt", this.kind, "read back by the new version", want, decode(await read.value()));
+          await namingAsync("crdt", this.kind, () => merged.merge(bytes));
+          sameValue("crdt", this.kind, "merged into an empty new-version state", want, decode(await merged.value()));
+          await read.merge(await merged.persist());
+          sameValue("crdt", this.kind, "merged with itself across versions", want, decode(await read.value()));
+        } finally {
+          dropQuietly(read);
+          dropQuietly(merged);
+        }
+      },
+      () => {},
+      false,
+    );
     return undefined;
   }
 
   /** @internal handoff: persist (old) → from-persisted (new), one copy; the value must come out equal. */
-  handoff(ctx: HandoffContext): CrdtPending | undefined {
-    const next = ctx.next.instance.crdt;
+  async handoff(ctx: HandoffContext): Promise<CrdtPending | undefined> {
+    const next = ctx.next.instance.crdt as CrdtClientLike | undefined;
     if (ctx.oldPoisoned || !ctx.kept("crdt", this.kind) || !next) return { drop: true };
     if (this.dropped) return undefined;
-    const want = decode(this.state.value());
-    const state = this.state.persistLent((view) => {
-      ctx.moved(view.byteLength);
-      return next.fromPersisted(this.kind, view);
-    });
+    const want = decode(await this.state.value());
+    const state = await moveState(
+      this.state,
+      inThread(ctx.next.instance),
+      (view) => next.fromPersisted(this.kind, view),
+      ctx.moved,
+    );
     try {
-      sameValue("crdt", this.kind, `state "${this.name}" handed over`, want, decode(state.value()));
+      sameValue("crdt", this.kind, `state "${this.name}" handed over`, want, decode(await state.value()));
+      const shared = await sharedState(state, ctx.next.instance);
+      return { state, ...(shared ? { shared } : {}) };
     } catch (err) {
-      quietly(() => state.drop());
+      dropQuietly(state);
       throw err;
     }
-    return { state };
   }
 
-  /** @internal */
+  /**
+   * @internal Restores this state into a fresh instance of the same version (its worker was ended at a deadline):
+   * its last shared snapshot, then every op and merge given since that was not refused.
+   */
+  async recover(next: PluginVersion): Promise<CrdtPending> {
+    const instance = next.instance;
+    const crdt = instance.crdt as CrdtClientLike | undefined;
+    if (!crdt || !this.recovery) {
+      throw new PluginError(ErrorCode.Reload, `crdt "${this.name}": nothing to restore it from (no snapshot was kept)`);
+    }
+    const { snapshot, ops } = this.recovery;
+    const state = await crdt.fromPersisted(this.kind, snapshot);
+    try {
+      for (const kept of ops) if (!kept.failed) await state[kept.entry.op](kept.entry.bytes);
+      const shared = await sharedState(state, instance);
+      return { state, ...(shared ? { shared } : {}) };
+    } catch (err) {
+      dropQuietly(state);
+      throw err;
+    }
+  }
+
   /** @internal The store write of the new version's snapshot (a new journal epoch), or of the removal. */
   async durable(ctx: HandoffContext, pending: CrdtPending | undefined): Promise<readonly Mutation[]> {
     if (!this.log || !pending) return [];
     if ("drop" in pending) return [await this.log.removal()];
-    return [await this.log.reloadWrite(pending.state.persist(), ctx.next.manifest.version)];
+    return [await this.log.reloadWrite(pending.shared ?? (await pending.state.persist()), ctx.next.manifest.version)];
   }
 
+  /** @internal */
   commit(pending: CrdtPending | undefined): HandoffOutcome {
     if (!pending) return "none";
     if ("drop" in pending) {
@@ -206,6 +299,7 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
     }
     pending.retiring = this.state;
     this.state = pending.state;
+    this.recovery = pending.shared ? { snapshot: pending.shared, ops: [] } : undefined;
     this.log?.committed(this.entry.current.manifest.id, this.entry.current.manifest.version, () =>
       this.state.persist(),
     );
@@ -214,13 +308,20 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
 
   /** @internal */
   abort(pending: CrdtPending | undefined): void {
-    if (pending && "state" in pending) quietly(() => pending.state.drop());
+    if (pending && "state" in pending) dropQuietly(pending.state);
   }
 
   /** @internal */
   retire(pending: CrdtPending | undefined): void {
-    if (pending && "retiring" in pending) pending.retiring?.drop();
+    if (pending && "retiring" in pending) dropQuietly(pending.retiring);
   }
+}
+
+/** A worker-hosted state's persisted bytes, shared (taken in its worker); none for an in-thread one. */
+export async function sharedState(state: CrdtStateLike, instance?: PluginInstance): Promise<Uint8Array | undefined> {
+  if (instance && inThread(instance)) return undefined;
+  const remote = state as unknown as { persistShared?: () => Promise<Uint8Array> };
+  return remote.persistShared ? await remote.persistShared() : undefined;
 }
 
 /**
@@ -228,20 +329,30 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
  * empty state (a state created after the reload may meet bytes persisted before it).
  */
 export function crdtKindChecks(ctx: HandoffContext, live: ReadonlySet<string>): Handoff[] {
-  const [oldCrdt, nextCrdt] = [ctx.old.instance.crdt, ctx.next.instance.crdt];
+  const [oldCrdt, nextCrdt] = [
+    ctx.old.instance.crdt as CrdtClientLike | undefined,
+    ctx.next.instance.crdt as CrdtClientLike | undefined,
+  ];
   if (!oldCrdt || !nextCrdt) return [];
   return declared(ctx.old.manifest, "crdt")
     .filter((kind) => !live.has(kind) && ctx.kept("crdt", kind))
     .map((kind) => kindCheck(kind, oldCrdt, nextCrdt));
 }
 
-function kindCheck(kind: string, oldCrdt: CrdtClient, nextCrdt: CrdtClient): Handoff {
-  return checkOnly("crdt", `crdt kind "${kind}"`, () => {
-    const empty = oldCrdt.empty(kind);
+function kindCheck(kind: string, oldCrdt: CrdtClientLike, nextCrdt: CrdtClientLike): Handoff {
+  return checkOnly("crdt", `crdt kind "${kind}"`, async (ctx) => {
+    const empty = await oldCrdt.empty(kind);
     try {
-      naming("crdt", kind, () => empty.persistLent((bytes) => nextCrdt.fromPersisted(kind, bytes))).drop();
+      const read = await moveState(
+        empty,
+        inThread(ctx.next.instance),
+        (bytes) => namingAsync("crdt", kind, () => nextCrdt.fromPersisted(kind, bytes)),
+        () => {},
+        false,
+      );
+      dropQuietly(read);
     } finally {
-      quietly(() => empty.drop());
+      dropQuietly(empty);
     }
   });
 }

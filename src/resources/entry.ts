@@ -154,6 +154,11 @@ export abstract class LiveResource<P = unknown> {
   abstract commit(pending: P | undefined): HandoffOutcome;
   /** @internal {@link handoff.ts Handoff.abort} */
   abstract abort(pending: P | undefined): void;
+  /**
+   * @internal Rebuilds this resource in `next`, a fresh instance of the same version (its worker was ended at a
+   * deadline): the pending state {@link commit} then installs.
+   */
+  abstract recover(next: PluginVersion): Promise<P | undefined>;
   /** @internal {@link handoff.ts Handoff.retire} */
   abstract retire(pending: P | undefined): void | Promise<void>;
 }

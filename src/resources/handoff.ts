@@ -76,13 +76,17 @@ export interface Handoff<P = unknown> {
  * old version's memory and nothing is handed over. Its check is skipped when the old version trapped (nothing
  * can be read from it then).
  */
-export function checkOnly(surface: Surface, label: string, check: (ctx: HandoffContext) => void): Handoff {
+export function checkOnly(
+  surface: Surface,
+  label: string,
+  check: (ctx: HandoffContext) => void | Promise<void>,
+): Handoff {
   return {
     surface,
     label,
     survivesTrap: true,
-    check: (ctx) => {
-      if (!ctx.oldPoisoned) check(ctx);
+    check: async (ctx) => {
+      if (!ctx.oldPoisoned) await check(ctx);
       return undefined;
     },
     handoff: () => undefined,

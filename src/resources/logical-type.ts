@@ -10,7 +10,7 @@ import { Table, Utf8, vectorFromArray } from "apache-arrow";
 import { type ArrowInput, fromIPC, ipcOf, toIPC } from "../arrow.ts";
 import { ErrorCode, PluginError } from "../errors.ts";
 import { declared } from "../manifest.ts";
-import type { LogicalTypeClient } from "../surfaces/logical-type.ts";
+import type { LogicalTypeClientLike } from "./clients.ts";
 import { incompatible } from "./compat.ts";
 import type { PluginEntry } from "./entry.ts";
 import { through } from "./entry.ts";
@@ -55,13 +55,13 @@ export class LogicalType {
     this.#sampled = sampled;
   }
 
-  #client() {
+  #client(): LogicalTypeClientLike {
     const lt = this.#entry().current.instance.logicalType;
     if (!lt) throw new Error("unreachable: registered logical type without the interface");
     return lt;
   }
 
-  #call<T>(fn: () => T): Promise<T> {
+  #call<T>(fn: () => T | Promise<T>): Promise<T> {
     return through(this.#entry(), fn);
   }
 
@@ -142,7 +142,10 @@ export class LogicalType {
  * stored it (read by the new one) or the new version re-parses it. Types hold no state: nothing to hand over.
  */
 export function logicalTypeChecks(ctx: HandoffContext): Handoff[] {
-  const [oldTypes, newTypes] = [ctx.old.instance.logicalType, ctx.next.instance.logicalType];
+  const [oldTypes, newTypes] = [
+    ctx.old.instance.logicalType as LogicalTypeClientLike | undefined,
+    ctx.next.instance.logicalType as LogicalTypeClientLike | undefined,
+  ];
   if (!oldTypes || !newTypes) return [];
   return declared(ctx.old.manifest, "logical-type")
     .filter((name) => ctx.kept("logical-type", name))
@@ -151,16 +154,22 @@ export function logicalTypeChecks(ctx: HandoffContext): Handoff[] {
     );
 }
 
-function checkType(name: string, oldTypes: LogicalTypeClient, newTypes: LogicalTypeClient, samples: readonly string[]) {
-  const [t0, t1] = [oldTypes.arrowType(name), newTypes.arrowType(name)];
+async function checkType(
+  name: string,
+  oldTypes: LogicalTypeClientLike,
+  newTypes: LogicalTypeClientLike,
+  samples: readonly string[],
+): Promise<void> {
+  const [t0, t1] = [await oldTypes.arrowType(name), await newTypes.arrowType(name)];
   if (t0 !== t1) incompatible("logical type", name, `storage type changed from ${t0} to ${t1}`);
-  const [v0, v1] = [oldTypes.encodingVersion(name), newTypes.encodingVersion(name)];
+  const [v0, v1] = [await oldTypes.encodingVersion(name), await newTypes.encodingVersion(name)];
   if (v0 !== v1) incompatible("logical type", name, `encoding version changed from ${v0} to ${v1}`);
   if (!samples.length) return;
-  const stored = oldTypes.fromLiteral(name, utf8Column(samples));
-  const shown = firstColumn(oldTypes.toDisplay(name, stored));
-  const shownByNew = firstColumn(newTypes.toDisplay(name, stored));
-  const reparsed = firstColumn(newTypes.toDisplay(name, newTypes.fromLiteral(name, utf8Column(shown as string[]))));
+  const stored = await oldTypes.fromLiteral(name, utf8Column(samples));
+  const shown = firstColumn(await oldTypes.toDisplay(name, stored));
+  const shownByNew = firstColumn(await newTypes.toDisplay(name, stored));
+  const reparsedStored = await newTypes.fromLiteral(name, utf8Column(shown as string[]));
+  const reparsed = firstColumn(await newTypes.toDisplay(name, reparsedStored));
   for (let i = 0; i < samples.length; i++) {
     if (shownByNew[i] !== shown[i] || reparsed[i] !== shown[i]) {
       incompatible(

@@ -111,7 +111,7 @@ function inject(step: StepName, fault: Fault, seen: { next?: ReloadContext["next
     if (at !== step) return;
     if (fault === "error") throw new PluginError(0x1ff, `injected error at ${step}`);
     if (fault === "timeout") return new Promise<void>(() => {}); // never settles: the step timeout fires
-    if (ctx.next) trapIn(ctx.next.instance);
+    if (ctx.next) trapIn(ctx.next.instance as ComponentInstance);
   };
 }
 

@@ -2,6 +2,7 @@
 // quiesce, drain timeouts with held leases, and instances released over many reloads.
 import { describe, expect, it } from "#test";
 import { ErrorCode, PluginHost, ReloadError, toIPC } from "../../src/mod.ts";
+import type { ComponentInstance } from "../../src/component/mod.ts";
 import { loadFixture } from "../support/fixtures.ts";
 import { hostWith, plugin, queryTable, refused, rowsOf, vectorTable } from "./reload-util.ts";
 
@@ -117,7 +118,9 @@ describe("reload lifecycle", () => {
     }
     expect(await likes.value()).to.equal(40);
     expect(retired.every((inst) => inst?.disposed && inst.memoryBytes() === 0)).to.equal(true);
-    expect(host.entries.get(handle.id)?.current.instance.liveHandles().crdt).to.equal(1);
+    expect(
+      (host.entries.get(handle.id)?.current.instance as ComponentInstance | undefined)?.liveHandles().crdt,
+    ).to.equal(1);
     host.dispose();
   });
 });
@@ -175,7 +178,9 @@ describe("reload: resources dropped mid-reload", () => {
     expect(report.ok).to.equal(true);
     expect(idx.dropped).to.equal(true);
     expect(kept.servedBy.version).to.equal("2.0.0");
-    expect(host.entries.get(handle.id)?.current.instance.liveHandles().index).to.equal(1);
+    expect(
+      (host.entries.get(handle.id)?.current.instance as ComponentInstance | undefined)?.liveHandles().index,
+    ).to.equal(1);
     host.dispose();
   });
 });
