@@ -23,9 +23,18 @@ import type { WorkerFactory, WorkerLike, WorkerResourceLimits } from "../worker/
 /** Reads a plugin file by path or `file:` URL. */
 export const readPluginFile: ReadFile = async (path) => new Uint8Array(await readFile(path));
 
-/** A `PluginHost` that can also load plugins from file paths. */
+/**
+ * A `PluginHost` that can also load plugins from file paths, and host plugins in `worker_threads` workers
+ * (`isolation: "worker"`, with the host's `workerResourceLimits` as each worker's heap limits).
+ */
 export function createNodeHost(options: HostOptions = {}): PluginHost {
-  return new PluginHost({ readFile: readPluginFile, ...options });
+  return new PluginHost({
+    readFile: readPluginFile,
+    workerFactory: nodeWorkerFactory(
+      options.workerResourceLimits ? { resourceLimits: options.workerResourceLimits } : {},
+    ),
+    ...options,
+  });
 }
 
 export interface NodeWorkerOptions {

@@ -27,7 +27,14 @@ import {
   copyState,
   freshState,
 } from "./cdc-state.ts";
-import { type CdcClientLike, type CdcStreamLike, dropQuietly, inThread, type MaybePromise } from "./clients.ts";
+import {
+  type CallOptions,
+  type CdcClientLike,
+  type CdcStreamLike,
+  dropQuietly,
+  inThread,
+  type MaybePromise,
+} from "./clients.ts";
 import { LiveResource, type PluginEntry } from "./entry.ts";
 import type { ArrowInput } from "../arrow.ts";
 import type { CdcLog } from "../durable/logs.ts";
@@ -201,11 +208,15 @@ export class LiveCdc extends LiveResource<CdcPending> {
    * - When the output fails to hand data on, the stream halts: the batch *is* logged, this and later publishes
    *   reject, and a reload of the plugin resumes the stream from its checkpoint with nothing lost.
    */
-  async publish(mutations: ArrowInput, meta?: bigint | CdcPublishMeta): Promise<{ lsnStart: bigint; lsnEnd: bigint }> {
+  async publish(
+    mutations: ArrowInput,
+    meta?: bigint | CdcPublishMeta,
+    call?: CallOptions,
+  ): Promise<{ lsnStart: bigint; lsnEnd: bigint }> {
     const batch = checkBatch(this.name, mutations, meta);
     let turn: Turn | null = null;
     for (;;) {
-      const outcome = await this.call(() => this.#op(() => this.#tryAppend(batch, turn)));
+      const outcome = await this.call(() => this.#op(() => this.#tryAppend(batch, turn, call)));
       if ("appended" in outcome) {
         // A durable host: the batch's log entry is durable before the publish resolves (journal durability).
         await outcome.durable;
@@ -277,6 +288,7 @@ export class LiveCdc extends LiveResource<CdcPending> {
   async #tryAppend(
     batch: CheckedBatch,
     turn: Turn | null,
+    call?: CallOptions,
   ): Promise<
     | { appended: { lsnStart: bigint; lsnEnd: bigint }; durable: Promise<void> | undefined }
     | { turn: Turn; ready: Promise<void> }
@@ -309,7 +321,7 @@ export class LiveCdc extends LiveResource<CdcPending> {
     };
     let appended: { lsnStart: bigint; lsnEnd: bigint };
     try {
-      appended = await this.#append(batch);
+      appended = await this.#append(batch, call);
     } catch (err) {
       logged()?.catch(() => {});
       throw err;
@@ -331,7 +343,7 @@ export class LiveCdc extends LiveResource<CdcPending> {
     }
   }
 
-  async #append(batch: CheckedBatch): Promise<{ lsnStart: bigint; lsnEnd: bigint }> {
+  async #append(batch: CheckedBatch, call?: CallOptions): Promise<{ lsnStart: bigint; lsnEnd: bigint }> {
     const s = this.#s;
     const lsnStart = s.nextLsn;
     const lsnEnd = lsnStart + BigInt(Math.max(1, batch.rows));
@@ -354,7 +366,7 @@ export class LiveCdc extends LiveResource<CdcPending> {
     s.nextLsn = lsnEnd;
     this.#bytes += batch.mutations.byteLength;
     try {
-      if (!this.#halted) await this.#deliverNew(entry);
+      if (!this.#halted) await this.#deliverNew(entry, call);
       if (this.#halted) throw this.#haltedError(lsnStart, lsnEnd);
       if (++this.#sinceCheckpoint >= this.#checkpointEvery) await this.#checkpointNow();
     } finally {
@@ -364,11 +376,11 @@ export class LiveCdc extends LiveResource<CdcPending> {
   }
 
   /** Hands a just-logged batch to the output; an outright refusal takes it back out of the log. */
-  async #deliverNew(entry: CdcLogEntry): Promise<void> {
+  async #deliverNew(entry: CdcLogEntry, call?: CallOptions): Promise<void> {
     const emitCalls = this.#emitCalls;
     const binding = this.binding;
     try {
-      await this.#streamCall(binding, "live", (c) => binding.stream.deliver(batchOf(entry), c));
+      await this.#streamCall(binding, "live", (c) => binding.stream.deliver(batchOf(entry), { ...c, ...call }));
     } catch (err) {
       const e = toPluginError(err, binding.version.handle.id);
       // Only the plugin's own fn-error with nothing emitted is an outright refusal; a trap, a deadline or a
