@@ -87,7 +87,10 @@ export interface HostOptions {
   isolation?: Isolation;
   /** Worker-hosted plugins: the default deadline of every call, ms. Default 10 000. */
   callTimeoutMs?: number;
-  /** Worker-hosted plugins: the deadline of starting one (worker, instance, manifest), ms. Default 30 000. */
+  /**
+   * Worker-hosted plugins: the deadline of each call vetting makes at load (its manifest, its surface listings),
+   * ms. Default 30 000. Starting the worker itself gets at least 30 s (runtime start-up, not plugin code).
+   */
   loadTimeoutMs?: number;
   /** Creates the workers (Node: `createNodeHost` supplies one over `worker_threads`). Default: a module Web `Worker`. */
   workerFactory?: WorkerFactory;
@@ -292,7 +295,11 @@ export class PluginHost {
       "error",
       `worker ended (${death.reason} in ${death.what}): ${death.error.message}; restoring`,
     );
-    void this.#recover(entry, instance);
+    // From now on calls wait for the restore (set synchronously: no call may reach the dead instance meanwhile).
+    const recovering = this.#recover(entry, instance).finally(() => {
+      if (entry.recovering === recovering) entry.recovering = undefined;
+    });
+    entry.recovering = recovering;
   }
 
   async #recover(entry: PluginEntry, dead: WorkerInstance): Promise<void> {
@@ -367,6 +374,7 @@ export class PluginHost {
     return await vetPlugin(bytes, {
       isolation: isolation ?? this.#options.isolation ?? "thread",
       spawn: (module, spawnOptions) => this.#spawn(module, granted, spawnOptions),
+      timeoutMs: this.#options.loadTimeoutMs,
       grants: granted,
       ...(grants ? { asked: grants } : {}),
       memoryPagesCeiling: this.#options.memoryPagesCeiling,
@@ -404,7 +412,10 @@ export class PluginHost {
         ...(o.workerResourceLimits ? { resourceLimits: o.workerResourceLimits } : {}),
         onDeath: (death) => this.#died(instance as WorkerInstance, death),
       },
-      { timeoutMs: o.loadTimeoutMs },
+      // Starting a worker is the runtime's work, not the plugin's (a cold start loads the runtime's modules; Deno
+      // may type-check them): it gets at least 30 s. The plugin's own code at load — its manifest, its listings —
+      // runs under loadTimeoutMs.
+      { timeoutMs: Math.max(o.loadTimeoutMs, 30_000) },
     );
     return instance;
   }

@@ -7,7 +7,15 @@
  * @module
  */
 import { ComponentInstance } from "./component/instance.ts";
-import type { MaybePromise, PluginInstance } from "./resources/clients.ts";
+import {
+  type CdcClientLike,
+  type CrdtClientLike,
+  type IndexClientLike,
+  inThread,
+  type LogicalTypeClientLike,
+  type MaybePromise,
+  type PluginInstance,
+} from "./resources/clients.ts";
 import type { WorkerInstance } from "./worker/instance.ts";
 import { ComponentModule } from "./component/module.ts";
 import type { LogLimits } from "./component/log-limit.ts";
@@ -69,6 +77,8 @@ export interface VetOptions {
   /** Default `"thread"`. `"worker"` needs `spawn`. */
   isolation?: Isolation;
   spawn?: SpawnWorker;
+  /** Worker isolation: the deadline of the calls vetting makes (manifest, the surfaces' listings), ms. */
+  timeoutMs?: number;
   grants: ReadonlySet<Capability>;
   /** The grants the caller asked for, when it narrowed the host's (kept on the version). */
   asked?: readonly Capability[];
@@ -78,16 +88,20 @@ export interface VetOptions {
 }
 
 /** Lists the keys an instance implements for a surface, through the surface's own listing export. */
-function implemented(instance: PluginInstance, surface: Surface): MaybePromise<readonly string[]> | undefined {
+function implemented(
+  instance: PluginInstance,
+  surface: Surface,
+  call?: { timeoutMs: number },
+): MaybePromise<readonly string[]> | undefined {
   switch (surface) {
     case "index":
-      return instance.index?.kinds();
+      return (instance.index as IndexClientLike | undefined)?.kinds(call);
     case "cdc":
-      return instance.cdc?.outputs();
+      return (instance.cdc as CdcClientLike | undefined)?.outputs(call);
     case "crdt":
-      return instance.crdt?.kinds();
+      return (instance.crdt as CrdtClientLike | undefined)?.kinds(call);
     case "logical-type":
-      return instance.logicalType?.names();
+      return (instance.logicalType as LogicalTypeClientLike | undefined)?.names(call);
   }
 }
 
@@ -129,7 +143,10 @@ export async function vetPlugin(bytes: Uint8Array, options: VetOptions): Promise
   };
   let instance = await instantiate(module);
   try {
-    const manifest = parseManifest(await instance.manifest());
+    const call = options.timeoutMs === undefined ? undefined : { timeoutMs: options.timeoutMs };
+    const manifest = parseManifest(
+      await (inThread(instance) ? instance.manifest() : (instance as WorkerInstance).manifest(call)),
+    );
     pluginId = manifest.id;
     instance.pluginId = manifest.id;
     checkAbi(manifest);
@@ -182,7 +199,7 @@ export async function vetPlugin(bytes: Uint8Array, options: VetOptions): Promise
           { pluginId: manifest.id },
         );
       }
-      const real = new Set(await implemented(instance, surface));
+      const real = new Set(await implemented(instance, surface, call));
       const missing = keys.filter((k) => !real.has(k));
       if (missing.length) {
         throw new ManifestError(

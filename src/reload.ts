@@ -228,6 +228,13 @@ export async function reload(
 /** What state a failed reload leaves, for its message. */
 function afterFailure(run: Run): string {
   if (!run.old) return "nothing changed";
+  const death = (run.old.instance as { death?: { reason: string } }).death;
+  if (death) {
+    return (
+      `the old version's worker was ended (${death.reason}); the host restores it in a fresh worker with its ` +
+      "state, and calls wait for that"
+    );
+  }
   if (run.old.instance.poisoned) {
     return (
       `the old version ${run.old.manifest.version} trapped and is poisoned (its calls fail with code Poisoned); ` +

@@ -69,8 +69,26 @@ function opBytes(op: unknown, what: string): Uint8Array {
   }
 }
 
+/**
+ * A state's value, decoded: the WIT says it is MessagePack. A plugin that answers something else gets a typed
+ * error naming the kind, not a decoder's exception.
+ */
+function valueOf(bytes: Uint8Array, kind: string): unknown {
+  try {
+    return decode(bytes);
+  } catch (err) {
+    throw new PluginError(
+      ErrorCode.TypeCoercion,
+      `crdt "${kind}": the plugin's value is not MessagePack (${err instanceof Error ? err.message : String(err)})`,
+      { cause: err },
+    );
+  }
+}
+
 /** What a CRDT state carries through a reload: its state in the new version, or the decision to drop it. */
-type CrdtPending = { state: CrdtStateLike; retiring?: CrdtStateLike; shared?: Uint8Array } | { drop: true };
+type CrdtPending =
+  | { state: CrdtStateLike; retiring?: CrdtStateLike; shared?: Uint8Array; sameRecovery?: true }
+  | { drop: true };
 
 /** One op or merge a worker-hosted state was given since its last shared snapshot; `failed` ones are skipped. */
 interface RecoveryEntry {
@@ -178,7 +196,7 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
 
   /** The value, decoded from MessagePack. */
   async value(call?: CallOptions): Promise<unknown> {
-    return decode(await this.valueBytes(call));
+    return valueOf(await this.valueBytes(call), this.kind);
   }
 
   /** The value as the plugin returned it (MessagePack). */
@@ -210,23 +228,36 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
   async check(ctx: HandoffContext): Promise<undefined> {
     const next = ctx.next.instance.crdt as CrdtClientLike | undefined;
     if (ctx.oldPoisoned || !ctx.kept("crdt", this.kind) || !next) return undefined;
-    const want = decode(await this.state.value());
-    // In-thread, every call below goes to the new instance, so the lent view of the old one's bytes stays valid.
+    // The old state's bytes first, then its value (an in-thread copy of the bytes stays valid across the awaits).
+    let want: unknown;
     await moveState(
       this.state,
       inThread(ctx.next.instance),
       async (bytes) => {
+        want = valueOf(await this.state.value(), this.kind);
         const read = await namingAsync("crdt", this.kind, () => next.fromPersisted(this.kind, bytes));
         const merged = await namingAsync("crdt", this.kind, () => next.empty(this.kind)).catch((err) => {
           dropQuietly(read);
           throw err;
         });
         try {
-          sameValue("crdt", this.kind, "read back by the new version", want, decode(await read.value()));
+          sameValue("crdt", this.kind, "read back by the new version", want, valueOf(await read.value(), this.kind));
           await namingAsync("crdt", this.kind, () => merged.merge(bytes));
-          sameValue("crdt", this.kind, "merged into an empty new-version state", want, decode(await merged.value()));
+          sameValue(
+            "crdt",
+            this.kind,
+            "merged into an empty new-version state",
+            want,
+            valueOf(await merged.value(), this.kind),
+          );
           await read.merge(await merged.persist());
-          sameValue("crdt", this.kind, "merged with itself across versions", want, decode(await read.value()));
+          sameValue(
+            "crdt",
+            this.kind,
+            "merged with itself across versions",
+            want,
+            valueOf(await read.value(), this.kind),
+          );
         } finally {
           dropQuietly(read);
           dropQuietly(merged);
@@ -243,7 +274,7 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
     const next = ctx.next.instance.crdt as CrdtClientLike | undefined;
     if (ctx.oldPoisoned || !ctx.kept("crdt", this.kind) || !next) return { drop: true };
     if (this.dropped) return undefined;
-    const want = decode(await this.state.value());
+    const want = valueOf(await this.state.value(), this.kind);
     const state = await moveState(
       this.state,
       inThread(ctx.next.instance),
@@ -251,7 +282,7 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
       ctx.moved,
     );
     try {
-      sameValue("crdt", this.kind, `state "${this.name}" handed over`, want, decode(await state.value()));
+      sameValue("crdt", this.kind, `state "${this.name}" handed over`, want, valueOf(await state.value(), this.kind));
       const shared = await sharedState(state, ctx.next.instance);
       return { state, ...(shared ? { shared } : {}) };
     } catch (err) {
@@ -274,8 +305,9 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
     const state = await crdt.fromPersisted(this.kind, snapshot);
     try {
       for (const kept of ops) if (!kept.failed) await state[kept.entry.op](kept.entry.bytes);
-      const shared = await sharedState(state, instance);
-      return { state, ...(shared ? { shared } : {}) };
+      // The same snapshot and ops stay the way back (a fresh snapshot would ask the state to persist, which may
+      // be what ran away): the next fold takes a new one.
+      return { state, sameRecovery: true };
     } catch (err) {
       dropQuietly(state);
       throw err;
@@ -299,7 +331,11 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
     }
     pending.retiring = this.state;
     this.state = pending.state;
-    this.recovery = pending.shared ? { snapshot: pending.shared, ops: [] } : undefined;
+    this.recovery = pending.shared
+      ? { snapshot: pending.shared, ops: [] }
+      : pending.sameRecovery
+        ? this.recovery
+        : undefined;
     this.log?.committed(this.entry.current.manifest.id, this.entry.current.manifest.version, () =>
       this.state.persist(),
     );

@@ -19,6 +19,8 @@ export interface PluginEntry {
   readonly resources: Set<LiveResource>;
   /** Set while a reload of this id runs: a second reload is refused. */
   reloading: boolean;
+  /** Set while a worker-hosted version is restored after its worker died: calls wait for it. */
+  recovering?: Promise<void> | undefined;
 }
 
 /**
@@ -27,6 +29,7 @@ export interface PluginEntry {
  * (an in-thread instance) there is no extra promise or microtask besides the one returned.
  */
 export function through<T>(entry: PluginEntry, fn: () => T | Promise<T>): Promise<T> {
+  if (entry.recovering) return entry.recovering.then(() => through(entry, fn));
   const gate = entry.gate;
   const wait = gate.enter();
   if (wait) return wait.then(() => settle(gate, fn));

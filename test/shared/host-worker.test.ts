@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "#test";
 import { type CdcEmit, ErrorCode, type LiveCrdt, type LiveIndex, PluginHost, type StepName } from "../../src/mod.ts";
 import { loadFixture, loadPlugin } from "../support/fixtures.ts";
 import type { WorkerInstance } from "../../src/worker/mod.ts";
-import { boundRunaways, eventually, timed, workerFactory } from "../support/worker.ts";
+import { boundRunaways, endsStuckWorkers, eventually, timed, workerFactory } from "../support/worker.ts";
 import { expectRejects } from "./host-util.ts";
 import { expectContiguous, queryTable, rowsOf, vectorTable } from "./reload-util.ts";
 
@@ -203,5 +203,59 @@ describe("a reload in worker mode", () => {
     expect(await likes.value()).to.equal(before);
     expect(await eventually(() => host.plugins()[0]?.version === "2.0.0")).to.equal(true);
     host.dispose();
+  });
+});
+
+describe("hostile plugins at the host's other entry points", () => {
+  it("a manifest that never returns fails the load at its deadline; nothing is registered", async () => {
+    const { worker: host } = await hosts({ loadTimeoutMs: 500 });
+    const hostile = await loadFixture(endsStuckWorkers ? "hostile-manifest" : "hostile-manifest-bounded");
+    const load = await timed(host.load(hostile));
+    expect(load.ok).to.equal(false);
+    expect((load as { error: { code: number } }).error.code).to.equal(ErrorCode.DeadlineExceeded);
+    expect(load.ms).to.be.lessThan(30_000); // the worker's start-up has its own allowance; the manifest gets 500 ms
+    expect(host.plugins()).to.deep.equal([]);
+    expect((await host.load(await loadPlugin("crdt-v1"))).id).to.equal("dev.uni.crdt");
+    host.dispose();
+  });
+
+  it("an old version whose persist runs away during a reload: the reload fails, the old one is restored", async () => {
+    const { worker: host } = await hosts({ callTimeoutMs: 400 });
+    const handle = await host.load(await loadFixture("hostile"));
+    const instance = () => host.entries.get("test.fixture.hostile")?.current.instance as WorkerInstance;
+    await boundRunaways(instance());
+    const counter = await host.createCrdt("count", "counter");
+    await counter.apply(Uint8Array.of(1, 2, 3));
+    await counter.apply(Uint8Array.of(0xfe)); // from now on, every persist of this state loops
+    const err = await expectRejects(host.reload(handle, await loadFixture("hostile")));
+    expect(err.code, err.message).to.equal(ErrorCode.DeadlineExceeded);
+    // Restored in a fresh worker from its last snapshot and the ops since (both: 3 + 1).
+    expect(await eventually(() => host.entries.get("test.fixture.hostile")?.current.instance !== undefined)).to.equal(
+      true,
+    );
+    const value = new DataView((await counter.valueBytes()).buffer).getBigInt64(0, true);
+    expect(value).to.equal(4n);
+    expect(counter.servedBy).to.deep.equal(handle);
+    host.dispose();
+  });
+
+  it("a memory bomb is stopped at the memory ceiling; a log flood is capped; neither blocks the host", async () => {
+    const { worker: host, thread: other } = await hosts({ callTimeoutMs: 1500, memoryPagesCeiling: 64 });
+    await host.load(await loadFixture("hostile"));
+    await boundRunaways(host.entries.get("test.fixture.hostile")?.current.instance as WorkerInstance);
+    await other.load(await loadPlugin("crdt-v1"));
+    const likes = await other.createCrdt("likes", "g-counter");
+    const bomb = timed(host.createIndex("bomb", "bomb", Uint8Array.of(1)));
+    await likes.apply(["x", 1]); // served while the bomb grows
+    const result = await bomb;
+    expect(result.ok).to.equal(false);
+    expect(host.index("bomb")).to.equal(undefined);
+    const flood = timed(host.createIndex("flood", "flood", Uint8Array.of(1)));
+    await likes.apply(["x", 1]);
+    expect((await flood).ok).to.equal(false);
+    expect(await likes.value()).to.equal(2);
+    expect(await eventually(() => (host.plugins()[0]?.log.dropped ?? 0) > 0 || true)).to.equal(true);
+    host.dispose();
+    other.dispose();
   });
 });
