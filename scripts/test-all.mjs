@@ -148,6 +148,9 @@ await step("browser", async () => {
 });
 
 await step("deno", async () => {
+  // Type-checked once here; the test run itself skips it (Deno would type-check every worker it starts again).
+  const checked = await run(bin("deno"), ["task", "check"], { NO_COLOR: "1" });
+  if (checked !== 0) return { ok: false, note: `deno check: ${describeExit(checked)}` };
   const report = join(resultsDir, "deno.xml");
   // The task's own arguments come first; these are appended.
   const code = await run(bin("deno"), ["task", "test", `--junit-path=${report}`], { NO_COLOR: "1" });

@@ -15,6 +15,8 @@ import {
   type StepName,
 } from "../../src/mod.ts";
 import type { ComponentInstance } from "../../src/component/mod.ts";
+import type { WorkerInstance } from "../../src/worker/mod.ts";
+import { eventually, workerFactory } from "../support/worker.ts";
 import { expectContiguous, plugin, queryTable, refused, rowsOf, vectorTable } from "./reload-util.ts";
 
 const STEPS: StepName[] = ["instantiate", "check-manifest", "check-compat", "quiesce", "handoff", "commit"];
@@ -105,63 +107,96 @@ const SCENARIOS: Record<string, Scenario> = {
   },
 };
 
+/** The same trap in a worker-hosted instance: its call rejects with the trap, and the instance is poisoned. */
+async function trapInWorker(instance: WorkerInstance): Promise<void> {
+  const big = new Uint8Array(CEILING_PAGES * 65536 + 1);
+  try {
+    if (instance.crdt) await instance.crdt.fromPersisted("g-counter", big);
+    else if (instance.index) await instance.index.open("vector.flat", big);
+    else if (instance.logicalType) await instance.logicalType.fromLiteral("uuid", big);
+    else if (instance.cdc) {
+      const stream = await instance.cdc.start("changelog", 0n);
+      await stream.deliver({ lsnStart: 0n, lsnEnd: 1n, mutations: big, commitMicros: 0n });
+    }
+  } catch (err) {
+    expect((err as PluginError).code).to.equal(ErrorCode.Trap);
+  }
+  expect(instance.poisoned).to.equal(true);
+}
+
 function inject(step: StepName, fault: Fault, seen: { next?: ReloadContext["next"] }) {
   return (at: StepName, ctx: ReloadContext): void | Promise<void> => {
     if (ctx.next) seen.next = ctx.next;
     if (at !== step) return;
     if (fault === "error") throw new PluginError(0x1ff, `injected error at ${step}`);
     if (fault === "timeout") return new Promise<void>(() => {}); // never settles: the step timeout fires
-    if (ctx.next) trapIn(ctx.next.instance as ComponentInstance);
+    if (!ctx.next) return;
+    if (ctx.next.isolation === "worker") return trapInWorker(ctx.next.instance as WorkerInstance);
+    trapIn(ctx.next.instance as ComponentInstance);
   };
 }
 
-for (const [surface, scenario] of Object.entries(SCENARIOS)) {
-  describe(`reload fault matrix: ${surface}`, () => {
-    for (const step of STEPS) {
-      for (const fault of FAULTS) {
-        // A hook runs before its step's body; at "instantiate" no new instance exists yet to trap.
-        // (Traps while instantiating — a trapping start function — are covered in component-instance.)
-        if (fault === "trap" && step === "instantiate") continue;
-        it(`${fault} at ${step} rolls back with nothing lost`, async () => {
-          const host = new PluginHost({ memoryPagesCeiling: CEILING_PAGES, onLog: () => {} });
-          const handle: PluginHandle = await host.load(await plugin(scenario.v1));
-          const observe = await scenario.setup(host);
-          const before = await observe();
-          const seen: { next?: ReloadContext["next"] } = {};
+// In-thread, every step and fault; worker-hosted, the same matrix (each case starts its own workers).
+for (const isolation of ["thread", "worker"] as const) {
+  for (const [surface, scenario] of Object.entries(SCENARIOS)) {
+    describe(
+      isolation === "thread" ? `reload fault matrix: ${surface}` : `reload fault matrix, worker-hosted: ${surface}`,
+      () => {
+        for (const step of STEPS) {
+          for (const fault of FAULTS) {
+            // A hook runs before its step's body; at "instantiate" no new instance exists yet to trap.
+            // (Traps while instantiating — a trapping start function — are covered in component-instance.)
+            if (fault === "trap" && step === "instantiate") continue;
+            it(`${fault} at ${step} rolls back with nothing lost`, async () => {
+              const host = new PluginHost({
+                memoryPagesCeiling: CEILING_PAGES,
+                onLog: () => {},
+                isolation,
+                ...(isolation === "worker" ? { workerFactory: await workerFactory() } : {}),
+              });
+              const handle: PluginHandle = await host.load(await plugin(scenario.v1));
+              const observe = await scenario.setup(host);
+              const before = await observe();
+              const seen: { next?: ReloadContext["next"] } = {};
 
-          const reloading = host.reload(handle, await plugin(scenario.v2), {
-            beforeStep: inject(step, fault, seen),
-            stepTimeoutMs: fault === "timeout" ? 250 : 10_000,
-          });
-          let err: PluginError;
-          if (fault === "trap") {
-            // A trap swallowed before a step that does not call into the new instance surfaces at the
-            // first step that does (at the latest, commit's own check) — never after commit.
-            const e = await reloading.then(
-              () => expect.fail("reload succeeded with a trapped new instance"),
-              (x: unknown) => x as PluginError & { step: StepName },
-            );
-            expect(e).to.be.instanceOf(ReloadError);
-            expect(STEPS.indexOf(e.step), e.message).to.be.greaterThanOrEqual(STEPS.indexOf(step));
-            expect(e.message).to.contain("trapped");
-            err = e;
-          } else {
-            err = await refused(reloading, step);
+              const reloading = host.reload(handle, await plugin(scenario.v2), {
+                beforeStep: inject(step, fault, seen),
+                stepTimeoutMs: fault === "timeout" ? 250 : 10_000,
+              });
+              let err: PluginError;
+              if (fault === "trap") {
+                // A trap swallowed before a step that does not call into the new instance surfaces at the
+                // first step that does (at the latest, commit's own check) — never after commit.
+                const e = await reloading.then(
+                  () => expect.fail("reload succeeded with a trapped new instance"),
+                  (x: unknown) => x as PluginError & { step: StepName },
+                );
+                expect(e).to.be.instanceOf(ReloadError);
+                expect(STEPS.indexOf(e.step), e.message).to.be.greaterThanOrEqual(STEPS.indexOf(step));
+                expect(e.message).to.contain("trapped");
+                err = e;
+              } else {
+                err = await refused(reloading, step);
+              }
+              if (fault === "timeout") expect(err.code).to.equal(ErrorCode.Timeout);
+              expect(await observe()).to.deep.equal(before);
+              const next = seen.next;
+              if (next) expect(await eventually(() => next.instance.disposed)).to.equal(true);
+              expect(host.plugins().map((p) => [p.version, p.generation])).to.deep.equal([
+                ["1.0.0", handle.generation],
+              ]);
+
+              const ok = await host.reload(handle, await plugin(scenario.v2));
+              expect(ok.to?.version).to.equal("2.0.0");
+              const after = (await observe()) as { by?: unknown };
+              const { by: _by, ...same } = before as { by?: unknown };
+              const { by: _after, ...sameAfter } = after;
+              expect(sameAfter).to.deep.equal(same);
+              host.dispose();
+            });
           }
-          if (fault === "timeout") expect(err.code).to.equal(ErrorCode.Timeout);
-          expect(await observe()).to.deep.equal(before);
-          if (seen.next) expect(seen.next.instance.disposed).to.equal(true);
-          expect(host.plugins().map((p) => [p.version, p.generation])).to.deep.equal([["1.0.0", handle.generation]]);
-
-          const ok = await host.reload(handle, await plugin(scenario.v2));
-          expect(ok.to?.version).to.equal("2.0.0");
-          const after = (await observe()) as { by?: unknown };
-          const { by: _by, ...same } = before as { by?: unknown };
-          const { by: _after, ...sameAfter } = after;
-          expect(sameAfter).to.deep.equal(same);
-          host.dispose();
-        });
-      }
-    }
-  });
+        }
+      },
+    );
+  }
 }
