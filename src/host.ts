@@ -117,6 +117,8 @@ export interface PluginInfo extends PluginHandle {
   resources: { surface: string; name: string; key: string }[];
   /** What became of its `host-log` output under the host's caps. */
   log: LogStats;
+  /** Where its instance runs. */
+  isolation: Isolation;
 }
 
 /** Holds a plugin version in use across awaits; a reload drains leases before it hands over. */
@@ -254,7 +256,7 @@ export class PluginHost {
 
   /** Restores a version from the store: vetted like a load, serving at the generation it had. */
   async #install(record: PluginRecord, bytes: Uint8Array): Promise<void> {
-    const version = await this.#vet(bytes, record.grants as Capability[] | undefined);
+    const version = await this.#vet(bytes, record.grants as Capability[] | undefined, record.isolation ?? "thread");
     try {
       if (version.manifest.id !== record.id || version.manifest.version !== record.version) {
         throw new PluginError(
@@ -355,6 +357,7 @@ export class PluginHost {
             version: version.manifest.version,
             hash: version.module.hash,
             ...(version.asked ? { grants: [...version.asked] } : {}),
+            ...(version.isolation === "worker" ? { isolation: "worker" as const } : {}),
           },
           version.bytes,
           current,
@@ -431,7 +434,7 @@ export class PluginHost {
    */
   async load(source: PluginSource, options: LoadOptions = {}): Promise<PluginHandle> {
     await this.#ready();
-    const version = await this.#vet(source, options.grants);
+    const version = await this.#vet(source, options.grants, options.isolation);
     const id = version.handle.id;
     try {
       if (this.entries.has(id)) {
@@ -519,6 +522,7 @@ export class PluginHost {
       hash: current.module.hash,
       resources: [...resources].map((r) => ({ surface: r.surface, name: r.name, key: r.key })),
       log: this.#logStatsOf(current.instance),
+      isolation: current.isolation,
     }));
   }
 

@@ -163,6 +163,8 @@ export interface PluginRecord {
   hash: string;
   /** The grants the version was loaded with, if narrowed. */
   grants?: string[];
+  /** Where its instance runs (`"worker"`); absent: the host's thread. */
+  isolation?: "thread" | "worker";
 }
 
 export function writePlugin(r: PluginRecord): Uint8Array {
@@ -172,7 +174,10 @@ export function writePlugin(r: PluginRecord): Uint8Array {
 export function readPlugin(key: Key, bytes: Uint8Array): PluginRecord {
   return decodeRecord(key, bytes, (v) => {
     const grants = v.grants === undefined || v.grants === null ? undefined : field.strings(v, "grants");
+    const isolation =
+      v.isolation === undefined || v.isolation === null ? undefined : field.oneOf(v, "isolation", ["thread", "worker"] as const);
     return {
+      ...(isolation ? { isolation } : {}),
       id: field.string(v, "id"),
       version: field.string(v, "version"),
       generation: field.count(v, "generation"),

@@ -7,6 +7,7 @@ import { describe, expect, it } from "#test";
 import { type CdcEmit, ErrorCode, PluginError, PluginHost, type ReloadReport } from "../../src/mod.ts";
 import { MemoryStorage, memoryStore } from "../../src/store/mod.ts";
 import type { StateStore } from "../../src/store/types.ts";
+import { workerFactory } from "../support/worker.ts";
 import { expectRejects } from "./host-util.ts";
 import { expectContiguous, plugin, queryTable, refused, rowsOf, vectorTable } from "./reload-util.ts";
 
@@ -273,3 +274,27 @@ function failingCommits(store: StateStore) {
   });
   return state;
 }
+
+describe("durable host: worker-hosted plugins", () => {
+  it("come back worker-hosted after a restart, with their state", async () => {
+    const storage = new MemoryStorage();
+    const factory = await workerFactory();
+    const a = await open(storage, { workerFactory: factory });
+    await a.host.load(await plugin("crdt-v1"), { isolation: "worker" });
+    await a.host.load(await plugin("vector-flat-v1")); // in-thread, beside it
+    const likes = await a.host.createCrdt("likes", "pn-counter");
+    await Promise.all([likes.apply(["a", 4]), likes.apply(["b", -1])]);
+    const docs = await a.host.createIndex("docs", "vector.flat", vectorTable(100, 8, 3));
+    const q = queryTable(2, 8, 4);
+    const hits = rowsOf(await docs.probe(q, 3));
+    a.host.dispose();
+    const b = await open(storage, { workerFactory: factory });
+    const isolation = Object.fromEntries(b.host.plugins().map((p) => [p.id, p.isolation]));
+    expect(isolation).to.deep.equal({ "dev.uni.crdt": "worker", "dev.uni.vector-flat": "thread" });
+    expect(await b.host.crdt("likes")?.value()).to.equal(3);
+    expect(
+      rowsOf(await (b.host.index("docs") as NonNullable<ReturnType<typeof b.host.index>>).probe(q, 3)),
+    ).to.deep.equal(hits);
+    b.host.dispose();
+  });
+});
