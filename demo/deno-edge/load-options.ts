@@ -1,10 +1,9 @@
 /**
  * The one place where the edge server chooses how a component is loaded.
  *
- * Uploaded components (`POST /plugins`, `POST /plugins/{id}/reload`) are code from HTTP clients. Once
- * worker-hosted instances land (issue #12, `host.load(src, { isolation: "worker" })`), changing `UPLOADED` below
- * to `{ isolation: "worker" }` runs every uploaded plugin in its own worker; the preloaded samples from this
- * repository stay in-thread.
+ * Uploaded components (`POST /plugins`, `POST /plugins/{id}/reload`) are code from HTTP clients: each runs in a
+ * worker of its own, so a call that runs away is cut at its deadline and the plugin restored with its state,
+ * while the server goes on answering. The preloaded samples from this repository stay in-thread (fastest).
  *
  * @module
  */
@@ -13,7 +12,7 @@ import type { LoadOptions, ReloadOptions } from "../../src/mod.ts";
 /** Where a component came from. */
 export type Origin = "upload" | "preload";
 
-const UPLOADED: LoadOptions = {};
+const UPLOADED: LoadOptions = { isolation: "worker" };
 const PRELOADED: LoadOptions = {};
 
 /** Options for `host.load` of a component from `origin`. */

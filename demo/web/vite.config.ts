@@ -49,6 +49,12 @@ export default defineConfig({
     // The end-to-end tests set DEMO_NO_HMR: an edit anywhere under src/ would otherwise reload the page
     // in the middle of a test.
     ...(process.env.DEMO_NO_HMR ? { hmr: false, watch: null } : {}),
+    // Cross-origin isolation: the page may use SharedArrayBuffer, so worker-hosted plugins answer over the
+    // shared-memory channel (microseconds) instead of messages.
+    headers: { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" },
+  },
+  preview: {
+    headers: { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" },
   },
   optimizeDeps: {
     // Exactly these are pre-bundled, up front: discovering a dependency later makes vite reload the page in

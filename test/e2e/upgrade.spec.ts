@@ -8,8 +8,7 @@ const FAMILIES = ["vector", "crdt", "changelog", "types"] as const;
 /** What each upgrade's report must say it handed over. */
 const HANDED_OVER: Record<(typeof FAMILIES)[number], RegExp> = {
   // 100,000 rows × 64 float32 ≈ 25 MiB of index, in MiB, not "KiB of CRDT state".
-  vector:
-    /^Handed over: 1 index; 2\d\.\d MiB of persisted state moved from the old version's memory into the new one's\.$/,
+  vector: /^Handed over: 1 index; 2\d\.\d MiB of persisted state moved into the new version\.$/,
   // The loop's counter and the selected row's two replicas: a few dozen bytes, not "0 KiB".
   crdt: /^Handed over: 3 CRDT states; \d+ bytes of persisted state moved/,
   changelog: /^Handed over: 1 CDC stream \(resumed at its checkpoint\)\.$/,

@@ -112,9 +112,7 @@ export function handedOver(report: ReloadReport): string {
   if (!what.length) {
     return "Nothing to hand over: this plugin keeps no live state here. The new version was checked against the values seen so far instead.";
   }
-  const bytes = m.bytes
-    ? `; ${formatBytes(m.bytes)} of persisted state moved from the old version's memory into the new one's`
-    : "";
+  const bytes = m.bytes ? `; ${formatBytes(m.bytes)} of persisted state moved into the new version` : "";
   return `Handed over: ${what.join(", ")}${bytes}.`;
 }
 
