@@ -115,7 +115,8 @@ export class FleetControl {
         });
         outcome = { pluginId: id, version, rollout: rolloutId };
       }
-      return { value: writePlugin(next), blobs: pluginBlobs(next) };
+      const catalog = { type: "set" as const, key: this.#keys.catalog(), value: new TextEncoder().encode(id) };
+      return { value: writePlugin(next), blobs: pluginBlobs(next), ...(entry ? {} : { also: [catalog] }) };
     });
     return outcome;
   }

@@ -234,16 +234,15 @@ export class Converger {
   async #barrier(id: string, rolloutId: string): Promise<void> {
     const o = this.#o;
     const now = () => o.membership.view();
-    const marked = await this.#update(id, (cur) => {
-      const p = rollout.prepared(cur, rolloutId, o.nodeId, o.incarnation);
-      const base = p ?? cur;
-      return rollout.decide(base, rolloutId, now()) ?? p;
-    });
-    o.event({ type: "prepared", plugin: id, rollout: rolloutId });
-    await this.#report(id, rolloutId, "prepared", true);
+    // Watch before the first read: a change made between the read and the watch would otherwise go unnoticed.
     const waker = o.notifier.waker([o.keys.plugin(id)]);
     try {
-      let rec = marked;
+      let rec = await this.#update(id, (cur) => {
+        const p = rollout.prepared(cur, rolloutId, o.nodeId, o.incarnation);
+        return rollout.decide(p ?? cur, rolloutId, now()) ?? p;
+      });
+      o.event({ type: "prepared", plugin: id, rollout: rolloutId });
+      await this.#report(id, rolloutId, "prepared", true);
       for (;;) {
         const r = rec?.rollout;
         if (!r || r.id !== rolloutId) throw new FleetReverted(ErrorCode.Reload, `rollout ${rolloutId} was replaced`);

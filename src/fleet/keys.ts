@@ -2,6 +2,7 @@
  * Where the fleet keeps its records in the shared `StateStore`, all under `["fleet", namespace, …]`:
  *
  *     node    <nodeId>                       a node's heartbeat: what it serves (versions, generations), what it owns
+ *     catalog                                rewritten when a plugin id joins (what watch-mode nodes watch for new ids)
  *     plugin  <pluginId>                     the stable and desired version of a plugin id, and its last rollout
  *     report  <pluginId> <rolloutId> <node>  one node's ReloadReport for one rollout ("converge" outside rollouts)
  *     replica <crdtName> <nodeId>            one node's persisted CRDT state (anti-entropy)
@@ -31,6 +32,10 @@ export class FleetKeys {
   }
   node(id: string): Key {
     return ["fleet", this.namespace, "node", id];
+  }
+  /** Rewritten whenever a plugin id joins the fleet (watch mode: nodes learn of new ids through it). */
+  catalog(): Key {
+    return ["fleet", this.namespace, "catalog"];
   }
   plugins(): Key {
     return ["fleet", this.namespace, "plugin"];

@@ -85,11 +85,16 @@ export class Membership {
     this.problems.splice(0, this.problems.length, ...problems);
   }
 
-  /** Whether `node` is up (this node always is, to itself). */
+  /**
+   * Whether `node` is up (this node always is, to itself). A node whose record this node has not read yet counts as
+   * up: a rollout may name a member that started after this node's last read, and leaving it out would commit
+   * without it.
+   */
   alive(node: string): boolean {
     if (node === this.#o.nodeId) return true;
     const r = this.records.get(node);
-    if (r?.state !== "up") return false;
+    if (!r) return true;
+    if (r.state !== "up") return false;
     if (Date.now() - r.at > 3 * this.#o.nodeTtlMs) return false;
     const age = this.#staleness.age(node);
     return age !== undefined && age < this.#o.nodeTtlMs;

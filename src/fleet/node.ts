@@ -153,16 +153,26 @@ export class FleetNode {
     this.#running = true;
     await this.#host.restored;
     await this.#membership.beat();
+    // Watch before reading (a change in between would go unnoticed until the fallback poll).
+    let watched = await this.#pluginIds();
+    let converge = this.#convergeWaker(watched);
     await this.#converger.pass();
     await this.#indexes.sync();
-    const pluginKeys = [...this.#converger.records.keys()].map((id) => this.keys.plugin(id));
     this.#loop("heartbeat", () => this.#heartbeat(), this.#timer(this.#heartbeatMs));
-    const converge = this.#notifier.waker(pluginKeys);
-    this.#wakers.push(converge);
     this.#loop(
       "convergence",
       () => this.#converger.pass(),
-      () => converge.next(this.#converger.busy),
+      async () => {
+        const ids = [...this.#converger.records.keys()].sort();
+        if (ids.join("\n") !== watched.join("\n")) {
+          // A plugin id joined the fleet: watch it too, then look again at once.
+          converge.close();
+          watched = ids;
+          converge = this.#convergeWaker(ids);
+          return;
+        }
+        await converge.next(this.#converger.busy);
+      },
     );
     this.#loop("anti-entropy", () => this.#replication.pass(), this.#timer(this.#antiEntropyMs));
   }
@@ -245,6 +255,19 @@ export class FleetNode {
     this.#stopped = true;
     for (const s of this.#streams.values()) s.halt();
     for (const w of this.#wakers) w.close();
+  }
+
+  async #pluginIds(): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const e of this.#store.list({ prefix: this.keys.plugins() })) ids.push(String(e.key.at(-1)));
+    return ids.sort();
+  }
+
+  /** The convergence loop's waker: the catalog (new ids) and each plugin id's record. */
+  #convergeWaker(ids: readonly string[]): Waker {
+    const waker = this.#notifier.waker([this.keys.catalog(), ...ids.map((id) => this.keys.plugin(id))]);
+    this.#wakers.push(waker);
+    return waker;
   }
 
   #serving(): Record<string, ServingRecord> {

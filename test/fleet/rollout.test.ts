@@ -145,6 +145,52 @@ describe("fleet rollouts", () => {
     for (let i = 5; i < 8; i++) await source.append(new Uint8Array(toIpc(rows(i * 3, 3))));
     await until("the stream delivers the rest", async () => (await sink.position()) === 24n);
   });
+
+  it("a member that dies mid-rollout is left out; when it restarts it converges to the new version", async () => {
+    const store = memoryStore();
+    const control = new FleetControl(store);
+    await control.rollout(await plugin("crdt-v1"));
+    const fleet = await fleetOf(store, ["a", "b", "c"]);
+    for (const n of fleet) await (await n.node.crdt("likes", "pn-counter")).apply([n.id, 3]);
+    for (const n of fleet) await until(`${n.id} merged`, async () => (await n.host.crdt("likes")?.value()) === 9);
+    const c = fleet[2] as TestNode;
+    const { rollout } = await control.rollout(await plugin("crdt-v2"), { canary: "a" });
+    // c dies as the rollout starts: a member that will never prepare.
+    c.node.halt();
+    c.host.dispose();
+    const outcome = await control.wait("dev.uni.crdt", rollout as string);
+    expect(outcome.phase).to.equal("done");
+    expect(outcome.members).to.deep.equal(["a", "b", "c"]);
+    expect(outcome.committed.sort()).to.deep.equal(["a", "b"]);
+    await fleet[0]?.host.crdt("likes")?.apply(["a", 1]);
+    // c comes back (same id, same namespace): its host restores 1.0.0 and its state; the node converges to 2.0.0.
+    const back = await startNode(store, "c");
+    nodes.push(back);
+    expect(serving(back, "dev.uni.crdt")?.version).to.equal("2.0.0");
+    // Outside rollouts each node's last load or reload is its "converge" report.
+    const converge = (await control.reports("dev.uni.crdt", "converge")).filter((r) => r.node === "c");
+    expect(converge.map((r) => [r.node, r.stage, r.ok])).to.deep.equal([["c", "converged", true]]);
+    const report = converge[0]?.report as { from: { version: string }; to: { version: string } };
+    expect([report.from.version, report.to.version]).to.deep.equal(["1.0.0", "2.0.0"]);
+    for (const n of [fleet[0], fleet[1], back] as TestNode[]) {
+      await until(`${n.id} has every op`, async () => (await n.host.crdt("likes")?.value()) === 10);
+    }
+  });
+
+  it("a rollout is refused while another of the same plugin is active, and when no node is up", async () => {
+    const store = memoryStore();
+    const control = new FleetControl(store);
+    await control.rollout(await plugin("crdt-v1"));
+    await expect(control.rollout(await plugin("crdt-v2"))).rejects.toThrow(/no node is up/);
+    const fleet = await fleetOf(store, ["a"]);
+    fleet[0]?.node.halt(); // a node that never takes part keeps the rollout in its canary phase
+    const first = await control.rollout(await plugin("crdt-v2"));
+    expect(first.rollout).to.be.a("string");
+    await expect(control.rollout(await plugin("crdt-v2-incompatible"))).rejects.toMatchObject({
+      code: 0x05,
+      retryable: true,
+    });
+  });
 });
 
 const toIpc = (t: ReturnType<typeof rows>) => toIPC(t);

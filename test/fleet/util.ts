@@ -4,7 +4,7 @@ import { makeVector, Table } from "apache-arrow";
 import { FleetNode, type FleetNodeOptions, nodeNamespace, pollNotifier } from "../../src/fleet/mod.ts";
 import type { FleetEvent } from "../../src/fleet/mod.ts";
 import { PluginHost } from "../../src/mod.ts";
-import type { AtomicBatch, StateStore } from "../../src/store/types.ts";
+import type { AtomicBatch, Check, Mutation, StateStore } from "../../src/store/types.ts";
 import { loadPlugin } from "../support/fixtures.ts";
 
 export const plugin = (name: string) => loadPlugin(name);
@@ -48,13 +48,17 @@ export async function startNode(
 }
 
 /** Polls `check` until it returns a truthy value (resolved), or fails after `timeoutMs` with `what`. */
-export async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 20_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs = 20_000,
+): Promise<Exclude<T, undefined | null | false | 0 | "">> {
   const deadline = performance.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await check();
-      if (v) return v;
+      if (v) return v as Exclude<T, undefined | null | false | 0 | "">;
     } catch (err) {
       last = err;
     }
@@ -80,11 +84,12 @@ export function freezable(store: StateStore): { store: StateStore; freeze(): voi
   const pass = async () => {
     while (gate) await gate;
   };
+  const held = <T>(fn: () => Promise<T>): Promise<T> => pass().then(fn);
   const wrapped: StateStore = {
     adapter: store.adapter,
     limits: store.limits,
-    get: async (k) => (await pass(), store.get(k)),
-    getMany: async (k) => (await pass(), store.getMany(k)),
+    get: (k) => held(() => store.get(k)),
+    getMany: (k) => held(() => store.getMany(k)),
     list: (sel, opts) => ({
       async *[Symbol.asyncIterator]() {
         await pass();
@@ -92,22 +97,29 @@ export function freezable(store: StateStore): { store: StateStore; freeze(): voi
       },
     }),
     atomic: (): AtomicBatch => {
-      const checks: Parameters<AtomicBatch["check"]> = [];
-      const mutations: Parameters<StateStore["commit"]>[0]["mutations"][number][] = [];
+      const checks: Check[] = [];
+      const mutations: Mutation[] = [];
       const batch: AtomicBatch = {
-        check: (...c) => (checks.push(...c), batch),
-        set: (key, value, o) => (
-          mutations.push({ type: "set", key, value, ...(o?.blobs ? { blobs: o.blobs } : {}) }), batch
-        ),
-        delete: (key) => (mutations.push({ type: "delete", key }), batch),
+        check(...c) {
+          checks.push(...c);
+          return batch;
+        },
+        set(key, value, o) {
+          mutations.push({ type: "set", key, value, ...(o?.blobs ? { blobs: o.blobs } : {}) });
+          return batch;
+        },
+        delete(key) {
+          mutations.push({ type: "delete", key });
+          return batch;
+        },
         commit: () => wrapped.commit({ checks, mutations }),
       };
       return batch;
     },
-    commit: async (b) => (await pass(), store.commit(b)),
-    putBlob: async (b) => (await pass(), store.putBlob(b)),
-    getBlob: async (id) => (await pass(), store.getBlob(id)),
-    hasBlob: async (id) => (await pass(), store.hasBlob(id)),
+    commit: (b) => held(() => store.commit(b)),
+    putBlob: (b) => held(() => store.putBlob(b)),
+    getBlob: (id) => held(() => store.getBlob(id)),
+    hasBlob: (id) => held(() => store.hasBlob(id)),
     gc: (o) => store.gc(o),
     close: async () => {},
   };
