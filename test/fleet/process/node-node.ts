@@ -1,0 +1,19 @@
+// The Node entry of fleet-node.ts (bundled by the test with rolldown: Node 20 runs no TypeScript):
+// `node node-node.mjs <id> <kv path> <config json>`. Deno KV through @deno/kv.
+import { createInterface } from "node:readline";
+import { openKv } from "@deno/kv";
+import { denoKvStore } from "../../../src/adapters/deno-kv.ts";
+import { type Config, main } from "./fleet-node.ts";
+
+const [id, path, config] = process.argv.slice(2) as [string, string, string];
+await main(
+  {
+    name: "node",
+    openStore: async (p) => denoKvStore(await openKv(p), { closeKv: true }),
+    lines: () => createInterface({ input: process.stdin }),
+    exit: (code) => process.exit(code),
+  },
+  id,
+  path,
+  JSON.parse(config) as Config,
+);
