@@ -241,7 +241,7 @@ describe("a fleet of 3 Deno processes and 1 Node process on one Deno KV file", (
       "the owner prepared",
       async () => {
         const r = (await control.plugin(CHANGELOG))?.rollout;
-        if (r?.id !== rollout) return false;
+        if (!r || r.id !== rollout) return false;
         return r.prepared.some((p) => p.node === owner) || r.phase === "done";
       },
       30_000,
