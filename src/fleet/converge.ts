@@ -144,8 +144,20 @@ export class Converger {
     if (this.#participating.has(rec.id)) return;
     if (rollout.isDeciding(r)) {
       const myTurn = r.phase === "prepare" || r.canary === o.nodeId;
-      if (r.members.includes(o.nodeId) && myTurn && !this.#attempted.has(r.id) && serving?.hash === r.from.hash) {
-        this.#participate(rec.id, r);
+      if (r.members.includes(o.nodeId) && myTurn && !this.#attempted.has(r.id)) {
+        if (serving?.hash === r.from.hash) {
+          this.#participate(rec.id, r);
+          return;
+        }
+        // A member not serving the version the rollout starts from cannot prepare it: waiting for it would only
+        // end in the rollout's timeout, so it refuses now.
+        this.#attempted.add(r.id);
+        const what = serving ? `${serving.handle.version} (${serving.hash.slice(0, 12)})` : "nothing";
+        const reason = `${o.nodeId} refused ${rec.id} ${r.to.version}: it serves ${what}, not ${r.from.version}`;
+        const now = Date.now();
+        await this.#report(rec.id, r.id, "refused", false);
+        await this.#update(rec.id, (cur) => rollout.revert(cur, r.id, reason, o.nodeId, now));
+        o.event({ type: "refused", plugin: rec.id, rollout: r.id, reason });
         return;
       }
       // Not taking part (not a member, not its turn, or it already did): it serves the stable version meanwhile.
@@ -238,11 +250,11 @@ export class Converger {
     const waker = o.notifier.waker([o.keys.plugin(id)]);
     try {
       let rec = await this.#update(id, (cur) => {
-        const p = rollout.prepared(cur, rolloutId, o.nodeId, o.incarnation);
+        const p = rollout.prepared(cur, rolloutId, o.nodeId, o.incarnation, Date.now());
         return rollout.decide(p ?? cur, rolloutId, now()) ?? p;
       });
+      // Being prepared is recorded in the rollout record itself (its `prepared` list), not in a report.
       o.event({ type: "prepared", plugin: id, rollout: rolloutId });
-      await this.#report(id, rolloutId, "prepared", true);
       for (;;) {
         const r = rec?.rollout;
         if (!r || r.id !== rolloutId) throw new FleetReverted(ErrorCode.Reload, `rollout ${rolloutId} was replaced`);

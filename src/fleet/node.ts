@@ -158,7 +158,7 @@ export class FleetNode {
     let converge = this.#convergeWaker(watched);
     await this.#converger.pass();
     await this.#indexes.sync();
-    this.#loop("heartbeat", () => this.#heartbeat(), this.#timer(this.#heartbeatMs));
+    this.#loop("heartbeat", () => this.#heartbeat(), this.#every(this.#heartbeatMs));
     this.#loop(
       "convergence",
       () => this.#converger.pass(),
@@ -174,7 +174,7 @@ export class FleetNode {
         await converge.next(this.#converger.busy);
       },
     );
-    this.#loop("anti-entropy", () => this.#replication.pass(), this.#timer(this.#antiEntropyMs));
+    this.#loop("anti-entropy", () => this.#replication.pass(), this.#every(this.#antiEntropyMs));
   }
 
   /** A replicated CRDT state: the local one (created empty if absent), merged with the other nodes' by anti-entropy. */
@@ -281,11 +281,22 @@ export class FleetNode {
     await this.#indexes.sync();
   }
 
-  /** A wait of `ms` that `stop`/`halt` cut short. */
-  #timer(ms: number): () => Promise<void> {
-    const waker: Waker = pollNotifier({ minMs: ms, maxMs: ms }).waker([]);
-    this.#wakers.push(waker);
-    return () => waker.next(true);
+  /**
+   * A fixed-rate wait: passes start every `ms` (a pass that took longer starts the next at once), without jitter,
+   * so an interval is what it says (the convergence bound of anti-entropy is two of them). `stop`/`halt` cut it short.
+   */
+  #every(ms: number): () => Promise<void> {
+    let due = performance.now() + ms;
+    const sleep = (wait: number) => pollNotifier({ minMs: wait, maxMs: wait, jitter: 0 }).waker([]);
+    return async () => {
+      const wait = Math.max(0, due - performance.now());
+      due = Math.max(due, performance.now()) + ms;
+      if (wait === 0 || this.#stopped) return;
+      const waker = sleep(wait);
+      this.#wakers.push(waker);
+      await waker.next(true);
+      this.#wakers.splice(this.#wakers.indexOf(waker), 1);
+    };
   }
 
   #loop(what: string, pass: () => Promise<unknown>, wait: () => Promise<void>): void {

@@ -42,6 +42,8 @@ export interface PollOptions {
   maxMs?: number;
   /** Growth per idle pass. Default 2. */
   factor?: number;
+  /** Each wait is the interval times a random factor in [1 − jitter, 1 + jitter]. Default 0.1. */
+  jitter?: number;
 }
 
 /** A source of change events for store keys (see src/adapters/deno-kv-watch.ts). */
@@ -90,6 +92,7 @@ export function pollNotifier(options: PollOptions = {}): ChangeNotifier {
   const minMs = Math.max(1, options.minMs ?? 50);
   const maxMs = Math.max(minMs, options.maxMs ?? 1000);
   const factor = Math.max(1, options.factor ?? 2);
+  const jitter = Math.min(1, Math.max(0, options.jitter ?? 0.1));
   return {
     mode: "poll",
     minMs,
@@ -100,7 +103,7 @@ export function pollNotifier(options: PollOptions = {}): ChangeNotifier {
         next(busy: boolean): Promise<void> {
           interval = busy ? minMs : Math.min(maxMs, interval * factor);
           // Jitter, so nodes started together do not poll in lockstep.
-          return sleep.wait(interval * (0.9 + Math.random() * 0.2));
+          return sleep.wait(interval * (1 - jitter + Math.random() * 2 * jitter));
         },
         poke: () => sleep.wake(true),
         close: () => {

@@ -99,6 +99,8 @@ export type RolloutPhase = "canary" | "prepare" | "committed" | "done" | "revert
 export interface Prepared {
   node: string;
   incarnation: string;
+  /** When it got there (wall-clock ms of that node), for progress reports. */
+  at: number;
 }
 
 /**
@@ -163,7 +165,7 @@ function readRollout(v: Record<string, unknown>, name: string): Rollout {
     prepared: prepared.map((p) => {
       if (typeof p !== "object" || p === null) throw new Error("rollout.prepared holds a non-map");
       const m = p as Record<string, unknown>;
-      return { node: field.string(m, "node"), incarnation: field.string(m, "incarnation") };
+      return { node: field.string(m, "node"), incarnation: field.string(m, "incarnation"), at: time(m, "at") };
     }),
     committed: field.strings(r, "committed"),
     startedAt: time(r, "startedAt"),
@@ -271,11 +273,12 @@ export function readNode(key: Key, bytes: Uint8Array): NodeRecord {
 // reports -----------------------------------------------------------------------
 
 /**
- * One node's part in a rollout: `prepared` at the commit barrier, then `committed` or `refused` (its own reload
- * failed) or `aborted` (the fleet reverted while it waited); `converged` / `converge-failed` for a reload outside
- * a rollout (a node catching up after a restart or a join).
+ * How one node's part in a rollout ended: `committed`, `refused` (its own reload failed, which reverts the
+ * rollout) or `aborted` (the fleet reverted while it waited at the barrier); `converged` / `converge-failed` for a
+ * load or reload outside a rollout (a node joining, or catching up after a restart). Reaching the barrier is
+ * recorded in the rollout record's `prepared` list.
  */
-export type ReportStage = "prepared" | "committed" | "refused" | "aborted" | "converged" | "converge-failed";
+export type ReportStage = "committed" | "refused" | "aborted" | "converged" | "converge-failed";
 
 export interface ReportRecord {
   node: string;
@@ -290,7 +293,7 @@ export interface ReportRecord {
   error?: { code: number; message: string; step?: string };
 }
 
-const STAGES: readonly ReportStage[] = ["prepared", "committed", "refused", "aborted", "converged", "converge-failed"];
+const STAGES: readonly ReportStage[] = ["committed", "refused", "aborted", "converged", "converge-failed"];
 
 export function writeReport(r: ReportRecord): Uint8Array {
   return encode(r);

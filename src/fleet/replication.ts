@@ -1,13 +1,14 @@
 /**
  * CRDT replication by anti-entropy. Every `antiEntropyMs` each node, for each replicated state:
  *
- * 1. merges every other node's replica record that changed since it last merged it (`LiveCrdt.merge` of the
- *    persisted bytes: idempotent, commutative, associative, so order and repetition do not matter);
- * 2. then writes its own state's persisted bytes as its replica record, when they changed.
+ * 1. writes its own state's persisted bytes as its replica record, when they changed;
+ * 2. then merges every other node's replica record that changed since it last merged it (`LiveCrdt.merge` of the
+ *    persisted bytes: idempotent, commutative, associative, so order and repetition do not matter).
  *
- * Reads stay local (`LiveCrdt.value()`), eventually consistent. A write made on one node is in its record within
- * one interval and merged by every other node within the next: all nodes hold the same value within two
- * intervals of the last write (plus the time a pass takes).
+ * Reads stay local (`LiveCrdt.value()`), eventually consistent. A write made on one node is in its record at that
+ * node's next pass, and merged by every other node at theirs: all nodes hold the same value within two intervals
+ * of the last write (plus the time a pass takes). Publishing first keeps a node's own writes from waiting behind
+ * its merges; what it merged reaches the others directly from the nodes that wrote it.
  *
  * Version skew: each record says which plugin version persisted it. A node merges records written by the version it
  * serves, or by one its rollout proved it reads (converge.ts `readable`); a record of a newer version waits
@@ -143,6 +144,7 @@ export class Replication {
     const live = await this.#live(t);
     if (!live) return false;
     t.status.passes++;
+    await this.#publish(t, live);
     let changed = false;
     for (const { record, versionstamp } of records) {
       if (record.node === o.nodeId || t.merged.get(record.node) === versionstamp) continue;
@@ -164,7 +166,6 @@ export class Replication {
         t.status.deferred[record.node] = toPluginError(err).message;
       }
     }
-    await this.#publish(t, live);
     return changed;
   }
 

@@ -92,7 +92,13 @@ function active(rec: PluginRecord, id: string): Rollout | undefined {
 }
 
 /** `node` reached its commit barrier; the canary's arrival opens the prepare phase. Null: nothing to change. */
-export function prepared(rec: PluginRecord, id: string, node: string, incarnation: string): PluginRecord | null {
+export function prepared(
+  rec: PluginRecord,
+  id: string,
+  node: string,
+  incarnation: string,
+  now: number,
+): PluginRecord | null {
   const r = active(rec, id);
   if (!r || !isDeciding(r)) return null;
   const already = r.prepared.some((p) => p.node === node && p.incarnation === incarnation);
@@ -103,7 +109,7 @@ export function prepared(rec: PluginRecord, id: string, node: string, incarnatio
     rollout: {
       ...r,
       phase: opens ? "prepare" : r.phase,
-      prepared: [...r.prepared.filter((p) => p.node !== node), { node, incarnation }],
+      prepared: [...r.prepared.filter((p) => p.node !== node), { node, incarnation, at: now }],
     },
   };
 }

@@ -35,22 +35,22 @@ describe("rollout transitions", () => {
 
   it("only the canary's arrival opens the prepare phase; others marking early stay in the list", () => {
     const r = started();
-    const early = rollout.prepared(r, "r1", "a", "a-1");
+    const early = rollout.prepared(r, "r1", "a", "a-1", 5);
     expect(early?.rollout?.phase).to.equal("canary");
-    const opened = rollout.prepared(early as PluginRecord, "r1", "b", "b-1");
+    const opened = rollout.prepared(early as PluginRecord, "r1", "b", "b-1", 5);
     expect(opened?.rollout?.phase).to.equal("prepare");
     expect(opened?.rollout?.prepared.map((p) => p.node)).to.deep.equal(["a", "b"]);
-    expect(rollout.prepared(opened as PluginRecord, "r1", "a", "a-1")).to.equal(null); // nothing new
-    expect(rollout.prepared(opened as PluginRecord, "other", "c", "c-1")).to.equal(null); // another rollout's
+    expect(rollout.prepared(opened as PluginRecord, "r1", "a", "a-1", 5)).to.equal(null); // nothing new
+    expect(rollout.prepared(opened as PluginRecord, "other", "c", "c-1", 5)).to.equal(null); // another rollout's
   });
 
   it("commits once every live member prepared in its current incarnation; dead members are left out", () => {
-    let r = rollout.prepared(started(), "r1", "b", "b-1") as PluginRecord;
-    r = rollout.prepared(r, "r1", "a", "a-1") as PluginRecord;
+    let r = rollout.prepared(started(), "r1", "b", "b-1", 5) as PluginRecord;
+    r = rollout.prepared(r, "r1", "a", "a-1", 5) as PluginRecord;
     expect(rollout.decide(r, "r1", view(["a", "b", "c"]))).to.equal(null); // c has not prepared
     expect(rollout.waitingFor(r.rollout as Rollout, view(["a", "b", "c"]))).to.deep.equal(["c"]);
     // c restarted after preparing: its earlier incarnation's mark does not count.
-    const cOld = rollout.prepared(r, "r1", "c", "c-0") as PluginRecord;
+    const cOld = rollout.prepared(r, "r1", "c", "c-0", 5) as PluginRecord;
     expect(rollout.decide(cOld, "r1", view(["a", "b", "c"]))).to.equal(null);
     const decided = rollout.decide(r, "r1", view(["a", "b"])) as PluginRecord;
     expect(decided.rollout?.phase).to.equal("committed");
@@ -73,8 +73,8 @@ describe("rollout transitions", () => {
     const r = started();
     expect(rollout.reassignCanary(r, view(["a", "b", "c"]))).to.equal(null);
     expect(rollout.reassignCanary(r, view(["a", "c"]))?.rollout?.canary).to.equal("a");
-    let d = rollout.prepared(r, "r1", "b", "b-1") as PluginRecord;
-    for (const n of ["a", "c"]) d = rollout.prepared(d, "r1", n, `${n}-1`) as PluginRecord;
+    let d = rollout.prepared(r, "r1", "b", "b-1", 5) as PluginRecord;
+    for (const n of ["a", "c"]) d = rollout.prepared(d, "r1", n, `${n}-1`, 5) as PluginRecord;
     d = rollout.decide(d, "r1", view(["a", "b", "c"])) as PluginRecord;
     d = rollout.committed(d, "r1", "a", view(["a", "b", "c"])) as PluginRecord;
     expect(d.rollout?.phase).to.equal("committed");

@@ -6,6 +6,7 @@ declare const Deno: {
   args: string[];
   openKv(path: string): Promise<DenoKvLike>;
   stdin: { readable: ReadableStream<Uint8Array> };
+  readFile(path: URL): Promise<Uint8Array>;
   exit(code: number): never;
 };
 
@@ -32,6 +33,7 @@ await main(
     name: "deno",
     openStore: async (p) => denoKvStore(await Deno.openKv(p), { closeKv: true }),
     lines,
+    component: (name) => Deno.readFile(new URL(`../../../plugins-wasm/dist/${name}.wasm`, import.meta.url)),
     exit: (code) => Deno.exit(code),
   },
   id,

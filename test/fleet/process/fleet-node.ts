@@ -6,6 +6,9 @@
 //   {"status": n}                                       answers {"reply": n, "status": NodeStatus, "values": {...}}
 //   {"createIndex": n, "name", "rows", "dim", "seed"}   builds a vector.flat index here (published to the fleet)
 //   {"probe": n, "name", "dim", "seed"}                 answers {"reply": n, "rows": [...]} (5 queries, k = 5)
+//   {"reloadAlone": n, "from", "to", "ops"}             the baseline of bench/fleet.ts: a separate host on the same
+//                                                       store loads `from`, applies `ops` ops to two states, reloads
+//                                                       to `to`; answers {"reply": n, "totalMs"} (ReloadReport)
 //   {"stop": n}                                         leaves the fleet cleanly and exits
 import { Field, FixedSizeList, Float32, makeData, makeVector, Table } from "apache-arrow";
 import { FleetNode, nodeNamespace, pollNotifier, storeQueue, storeSink } from "../../../src/fleet/mod.ts";
@@ -16,6 +19,8 @@ export interface Runtime {
   name: string;
   openStore(path: string): Promise<StateStore>;
   lines(): AsyncIterable<string>;
+  /** Reads a committed component, e.g. `crdt-v1`. */
+  component(name: string): Promise<Uint8Array>;
   exit(code: number): void;
 }
 
@@ -97,6 +102,19 @@ export async function main(rt: Runtime, id: string, path: string, config: Config
           const index = host.index(name);
           const hitsTable = index ? await index.probe(vectors(5, dim, seed, false), 5) : undefined;
           say({ reply: cmd.probe, rows: hitsTable?.toArray().map((r) => r.toJSON()) ?? null });
+        } else if (typeof cmd.reloadAlone === "number") {
+          const { from, to, ops } = cmd as { from: string; to: string; ops: number };
+          const alone = new PluginHost({ onLog: () => {}, store, namespace: `baseline-${id}-${cmd.reloadAlone}` });
+          try {
+            const handle = await alone.load(await rt.component(from));
+            const h = await alone.createCrdt("hits", "pn-counter");
+            const t = await alone.createCrdt("tags", "or-set");
+            for (let i = 0; i < ops; i++) await (i % 2 ? h.apply([id, 1]) : t.apply(["add", `e${i}`, `t${i}`]));
+            const report = await alone.reload(handle, await rt.component(to));
+            say({ reply: cmd.reloadAlone, totalMs: report.totalMs });
+          } finally {
+            alone.dispose();
+          }
         } else if (typeof cmd.stop === "number") {
           await node.stop();
           host.dispose();

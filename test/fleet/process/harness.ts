@@ -8,9 +8,10 @@ import { build } from "rolldown";
 import type { NodeStatus } from "../../../src/fleet/mod.ts";
 import type { Config } from "./fleet-node.ts";
 
-export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+/** The repository (FLEET_REPO_ROOT when this file runs bundled, as bench/fleet.mjs runs it). */
+export const repoRoot = process.env.FLEET_REPO_ROOT ?? fileURLToPath(new URL("../../../", import.meta.url));
 const denoBin = join(repoRoot, "node_modules/.bin/deno");
-const denoEntry = fileURLToPath(new URL("./deno-node.ts", import.meta.url));
+const denoEntry = join(repoRoot, "test/fleet/process/deno-node.ts");
 
 let bundled: Promise<string> | undefined;
 
@@ -21,7 +22,7 @@ export function nodeBundle(): Promise<string> {
     await mkdir(dir, { recursive: true });
     const file = join(dir, `node-node-${process.pid}.mjs`);
     await build({
-      input: fileURLToPath(new URL("./node-node.ts", import.meta.url)),
+      input: join(repoRoot, "test/fleet/process/node-node.ts"),
       platform: "node",
       external: (id) => !id.startsWith(".") && !id.startsWith("/"),
       logLevel: "warn",
