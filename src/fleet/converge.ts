@@ -64,7 +64,7 @@ export type FleetEvent =
   | { type: "lost"; stream: string; reason: string }
   | { type: "error"; where: string; message: string };
 
-/** The barrier's way of saying the fleet reverted: not this node's refusal. */
+/** The barrier's way of saying the fleet reverted (or this node is leaving): not this node's refusal. */
 class FleetReverted extends FleetError {
   override name = "FleetReverted";
 }
@@ -82,6 +82,9 @@ export class Converger {
   readonly #participating = new Map<string, Promise<void>>();
   readonly #attempted = new Set<string>();
   readonly #retry = new Map<string, { at: number; wait: number }>();
+  /** Set by {@link stop}: waits at a barrier end, rolling this node's reload back without reverting the rollout. */
+  #stopping = false;
+  readonly #barriers = new Set<{ poke(): void }>();
 
   constructor(options: ConvergeOptions) {
     this.#o = options;
@@ -131,6 +134,15 @@ export class Converger {
     }
   }
 
+  /**
+   * The node is leaving: a reload waiting at a commit barrier rolls back now (reported `aborted`, the rollout goes
+   * on without this node), and no new one starts.
+   */
+  stop(): void {
+    this.#stopping = true;
+    for (const b of this.#barriers) b.poke();
+  }
+
   /** Waits for every rollout this node takes part in to finish here. */
   async settled(): Promise<void> {
     await Promise.all([...this.#participating.values()]);
@@ -141,7 +153,7 @@ export class Converger {
     const r = rec.rollout;
     const serving = this.serving(rec.id);
     await this.#duties(rec);
-    if (this.#participating.has(rec.id)) return;
+    if (this.#participating.has(rec.id) || this.#stopping) return;
     if (rollout.isDeciding(r)) {
       const myTurn = r.phase === "prepare" || r.canary === o.nodeId;
       if (r.members.includes(o.nodeId) && myTurn && !this.#attempted.has(r.id)) {
@@ -248,6 +260,7 @@ export class Converger {
     const now = () => o.membership.view();
     // Watch before the first read: a change made between the read and the watch would otherwise go unnoticed.
     const waker = o.notifier.waker([o.keys.plugin(id)]);
+    this.#barriers.add(waker);
     try {
       let rec = await this.#update(id, (cur) => {
         const p = rollout.prepared(cur, rolloutId, o.nodeId, o.incarnation, Date.now());
@@ -266,12 +279,14 @@ export class Converger {
         }
         if (r.phase === "committed" || r.phase === "done") return;
         await waker.next(true);
+        if (this.#stopping) throw new FleetReverted(ErrorCode.Disposed, `${o.nodeId} is leaving the fleet`);
         rec = await this.#update(
           id,
           (cur) => rollout.decide(cur, rolloutId, now()) ?? rollout.reassignCanary(cur, now()),
         );
       }
     } finally {
+      this.#barriers.delete(waker);
       waker.close();
     }
   }

@@ -9,7 +9,8 @@
  * - `FleetControl` (control.ts): set the desired version of a plugin (a rollout), read progress.
  * - `readFleetStatus` (status.ts): everything as JSON, e.g. for `GET /fleet`.
  * - `storeSink`, `storeQueue`: a sink and a source in the store, with the contracts exactly-once needs.
- * - `pollNotifier`, `watchNotifier`: how nodes notice changes.
+ * - `pollNotifier`, `watchNotifier`: how nodes notice changes; `denoKvChangeFeed` feeds `watchNotifier` from a
+ *   Deno KV whose `watch` sees other processes' writes (Deno Deploy, `denokv`).
  *
  * @module
  */
@@ -30,6 +31,7 @@ export {
   pollNotifier,
   watchNotifier,
 } from "./notify.ts";
+export { denoKvChangeFeed, type DenoKvChangeFeed, type DenoKvWatchable } from "../adapters/deno-kv-watch.ts";
 export { FleetError } from "./errors.ts";
 export { FleetKeys, nodeNamespace } from "./keys.ts";
 export type {

@@ -242,6 +242,7 @@ export class FleetNode {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#converger.stop();
     for (const w of this.#wakers) w.close();
     await Promise.all([...this.#streams.values()].map((s) => s.stop()));
     await Promise.allSettled(this.#loops);

@@ -177,6 +177,27 @@ describe("fleet rollouts", () => {
     }
   });
 
+  it("a node leaving while it waits at the commit barrier rolls back and the rollout goes on without it", async () => {
+    const store = memoryStore();
+    const control = new FleetControl(store);
+    await control.rollout(await plugin("crdt-v1"));
+    const [a, b, c] = (await fleetOf(store, ["a", "b", "c"])) as [TestNode, TestNode, TestNode];
+    const { rollout } = await control.rollout(await plugin("crdt-v2"), { canary: "a" });
+    c.node.halt(); // c never prepares: the others wait for it at the barrier until its heartbeat goes stale
+    await until("b prepared", async () =>
+      (await control.plugin("dev.uni.crdt"))?.rollout?.prepared.some((p) => p.node === "b"),
+    );
+    await b.node.stop();
+    const outcome = await control.wait("dev.uni.crdt", rollout as string);
+    expect(outcome.phase).to.equal("done");
+    expect(outcome.committed).to.deep.equal(["a"]);
+    const reports = new Map((await control.reports("dev.uni.crdt", rollout as string)).map((r) => [r.node, r]));
+    expect(reports.get("b")?.stage).to.equal("aborted");
+    expect(reports.get("b")?.error?.message).to.match(/b is leaving the fleet/);
+    expect(serving(b, "dev.uni.crdt")?.version).to.equal("1.0.0"); // rolled back, not half-moved
+    expect(serving(a, "dev.uni.crdt")?.version).to.equal("2.0.0");
+  });
+
   it("a rollout is refused while another of the same plugin is active, and when no node is up", async () => {
     const store = memoryStore();
     const control = new FleetControl(store);
