@@ -3,11 +3,11 @@
 // skew a v2 replica merges v1 states, and a v1 replica waits for v2 states until it runs v2 itself.
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { FleetControl, FleetKeys } from "../../src/fleet/mod.ts";
+import { FleetControl, FleetKeys, FleetNode, nodeNamespace, pollNotifier } from "../../src/fleet/mod.ts";
 import { Replication } from "../../src/fleet/replication.ts";
 import { PluginHost } from "../../src/mod.ts";
 import { memoryStore } from "../../src/store/mod.ts";
-import { plugin, startNode, type TestNode, until } from "./util.ts";
+import { FAST, freezable, plugin, startNode, type TestNode, until } from "./util.ts";
 
 let nodes: TestNode[] = [];
 afterEach(() => {
@@ -130,5 +130,51 @@ describe("CRDT replication", () => {
     expect(Object.keys(old.status()[0]?.merged ?? {})).to.deep.equal(["new"]);
     oldHost.dispose();
     newHost.dispose();
+  });
+
+  it("during a rollout's skew, v2 nodes merge a v1 node's writes and the v1 node defers theirs until it runs v2", async () => {
+    const store = memoryStore();
+    const control = new FleetControl(store);
+    await control.rollout(await plugin("crdt-v1"));
+    const a = await startNode(store, "a");
+    const b = await startNode(store, "b");
+    nodes.push(a, b);
+    // c's fleet side reaches the store through a view the test can pause; its host (and so its ops) does not.
+    // Its convergence loop polls every 5 s, so once it wakes it stays on 1.0.0 for a while: the skew window.
+    const view = freezable(store);
+    const host = new PluginHost({ onLog: () => {}, store, namespace: nodeNamespace("c") });
+    const node = new FleetNode({
+      host,
+      store: view.store,
+      nodeId: "c",
+      ...FAST,
+      notify: pollNotifier({ minMs: 5000, maxMs: 5000, jitter: 0 }),
+    });
+    await node.start();
+    const c: TestNode = { id: "c", host, node, events: [] };
+    nodes.push(c);
+    for (const n of [a, b, c]) await (await n.node.crdt("votes", "pn-counter")).apply([n.id, 1]);
+    for (const n of [a, b, c]) await until(`${n.id} merged`, async () => (await n.host.crdt("votes")?.value()) === 3);
+    view.freeze(); // c stops heartbeating: the rollout goes on without it
+    const { rollout } = await control.rollout(await plugin("crdt-v2"), { canary: "a" });
+    expect((await control.wait("dev.uni.crdt", rollout as string)).committed.sort()).to.deep.equal(["a", "b"]);
+    await a.host.crdt("votes")?.apply(["a", 10]); // written in 2.0.0's format
+    await c.host.crdt("votes")?.apply(["c", 100]); // written by 1.0.0
+    view.thaw();
+    // The skew window: c serves 1.0.0 and publishes in its format; a and b (2.0.0) merge it at once...
+    for (const n of [a, b])
+      await until(`${n.id} merged c's 1.0.0 state`, async () => (await n.host.crdt("votes")?.value()) === 113);
+    expect(c.host.plugins()[0]?.version).to.equal("1.0.0");
+    // ...while c leaves their 2.0.0 states for later, saying why.
+    const deferred = await until("c defers the 2.0.0 states", () => {
+      const d = c.node.status().crdts[0]?.deferred ?? {};
+      return Object.keys(d).length === 2 && d;
+    });
+    expect(deferred.a).to.match(/written by dev\.uni\.crdt 2\.0\.0/);
+    expect(await c.host.crdt("votes")?.value()).to.equal(103);
+    // c converges to 2.0.0, then merges what it deferred: everyone holds every op.
+    await until("c on 2.0.0", () => c.host.plugins()[0]?.version === "2.0.0", 20_000);
+    for (const n of [a, b, c]) await until(`${n.id} = 113`, async () => (await n.host.crdt("votes")?.value()) === 113);
+    expect(c.node.status().crdts[0]?.deferred).to.deep.equal({});
   });
 });
