@@ -211,7 +211,7 @@ const figure = (name: string, values: number[], goal: string, bound: number[] | 
 };
 const figures = [
   figure(
-    "4-node rollout (crdt 1.0.0 → 2.0.0), commit to last node committed",
+    "4-node rollout (crdt 1.0.0 → 2.0.0): operator's commit → last node serving 2.0.0",
     results.map((x) => x.rolloutMs),
     "<= 2 × one node's reload + one polling interval",
     results.map((x) => x.rolloutBoundMs),

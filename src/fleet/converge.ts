@@ -81,6 +81,7 @@ export class Converger {
   readonly diverged: Record<string, string> = {};
   readonly #participating = new Map<string, Promise<void>>();
   readonly #attempted = new Set<string>();
+  readonly #prechecked = new Set<string>();
   readonly #retry = new Map<string, { at: number; wait: number }>();
   /** Set by {@link stop}: waits at a barrier end, rolling this node's reload back without reverting the rollout. */
   #stopping = false;
@@ -172,6 +173,10 @@ export class Converger {
         o.event({ type: "refused", plugin: rec.id, rollout: r.id, reason });
         return;
       }
+      if (r.members.includes(o.nodeId) && !myTurn && !this.#prechecked.has(r.id) && serving?.hash === r.from.hash) {
+        this.#precheck(rec.id, r);
+        return;
+      }
       // Not taking part (not a member, not its turn, or it already did): it serves the stable version meanwhile.
       if (!serving) await this.#converge(rec, rec.stable);
       return;
@@ -249,6 +254,35 @@ export class Converger {
           // Too late to revert (the fleet committed while this node failed its own commit): it converges alone.
           if (after?.rollout?.phase !== "reverted") this.diverged[id] = reason;
         }
+      }
+    })().finally(() => this.#participating.delete(id));
+    this.#participating.set(id, run);
+  }
+
+  /**
+   * While the canary prepares, every other member dry-runs the new version on its own live state
+   * (`reload(…, { dryRun: true })`: validate … check-compat, then roll back). A refusal reverts the rollout before
+   * any node moves; a pass compiled the new version (compiles are cached), so this node's real reload in the prepare
+   * phase is shorter. In the background, like a participation (which waits for it).
+   */
+  #precheck(id: string, r: Rollout): void {
+    const o = this.#o;
+    this.#prechecked.add(r.id);
+    const run = (async () => {
+      const serving = this.serving(id);
+      if (!serving) return;
+      try {
+        const bytes = await o.store.getBlob(r.to.blob);
+        await o.host.reload(serving.handle, bytes, { dryRun: true, stepTimeoutMs: o.rolloutTimeoutMs });
+      } catch (err) {
+        const e = toPluginError(err);
+        this.#attempted.add(r.id);
+        const step = err instanceof ReloadError ? ` at ${err.step} (dry run)` : " (dry run)";
+        const reason = `${o.nodeId} refused ${id} ${r.to.version}${step}: ${e.message}`;
+        const now = Date.now();
+        await this.#report(id, r.id, "refused", false, err instanceof ReloadError ? err.report : undefined, e, err);
+        await this.#update(id, (cur) => rollout.revert(cur, r.id, reason, o.nodeId, now));
+        o.event({ type: "refused", plugin: id, rollout: r.id, reason });
       }
     })().finally(() => this.#participating.delete(id));
     this.#participating.set(id, run);
