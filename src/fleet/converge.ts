@@ -356,6 +356,12 @@ export class Converger {
       this.#retry.delete(rec.id);
       delete this.diverged[rec.id];
       await this.#report(rec.id, "converge", "converged", true, report);
+      // A member that missed its rollout's commit (it was down, or its own commit failed) counts as committed once
+      // it serves the new version, so the rollout can end.
+      const r = rec.rollout;
+      if (r?.phase === "committed" && r.to.hash === target.hash && r.members.includes(o.nodeId)) {
+        await this.#update(rec.id, (cur) => rollout.committed(cur, r.id, o.nodeId, o.membership.view()));
+      }
     } catch (err) {
       const e = toPluginError(err);
       const wait = Math.min(RETRY_MAX_MS, (retry?.wait ?? RETRY_MIN_MS / 2) * 2);
