@@ -116,7 +116,9 @@ describe("a fleet of 3 Deno processes and 1 Node process on one Deno KV file", (
   const live = () => [...procs.values()].filter((p) => p.alive);
   const servingAll = async (id: string) => Promise.all(live().map(async (p) => (await p.status()).status.plugins[id]));
   const streamOwner = async () => (await control.status()).streams.find((s) => s.name === "changes")?.owner;
-  const waitRollout = (plugin: string, id: string) => control.wait(plugin, id, { timeoutMs: 60_000 });
+  // The bound within which every live node must have converged (the wait fails with Timeout past it).
+  const ROLLOUT_BOUND_MS = 30_000;
+  const waitRollout = (plugin: string, id: string) => control.wait(plugin, id, { timeoutMs: ROLLOUT_BOUND_MS });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "uni-fleet-procs-"));
