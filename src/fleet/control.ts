@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { ErrorCode, toPluginError } from "../errors.ts";
+import { ErrorCode } from "../errors.ts";
 import { PluginHost } from "../host.ts";
 import type { Entry, StateStore } from "../store/types.ts";
 import { casUpdate } from "./cas.ts";
@@ -20,6 +20,7 @@ import { FleetError } from "./errors.ts";
 import { FleetKeys } from "./keys.ts";
 import { delay } from "./notify.ts";
 import {
+  type NodeRecord,
   type PluginRecord,
   pluginBlobs,
   type ReportRecord,
@@ -74,7 +75,7 @@ export class FleetControl {
    *
    * # Errors
    * The load's errors for bad bytes (`LoadError`, `ManifestError`…); `Forbidden` (retryable) while a rollout of
-   * the id is still active; `TypeCoercion` when no node is up, or the canary is not one of them.
+   * the id is still active; `TypeCoercion` when no node up serves the stable version, or the canary is not one of them.
    */
   async rollout(component: Uint8Array, request: RolloutRequest = {}): Promise<RolloutStarted> {
     const vetting = new PluginHost({ onLog: () => {} });
@@ -92,7 +93,7 @@ export class FleetControl {
     }
     const blob = await this.#store.putBlob(component);
     const ref: VersionRef = { version, hash, blob: blob.id, size: blob.size, readsFrom: [] };
-    const members = await this.#membersUp();
+    const up = await this.#nodesUp();
     const rolloutId = `${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
     let outcome: RolloutStarted = { pluginId: id, version };
     const key = this.#keys.plugin(id);
@@ -107,6 +108,9 @@ export class FleetControl {
           outcome = { pluginId: id, version, unchanged: true };
           return null;
         }
+        // Members: the nodes up that serve the stable version (a node that does not — still joining, or
+        // diverged — could not prepare it; it converges once the rollout has ended).
+        const members = up.filter((n) => n.plugins[id]?.hash === cur.stable.hash).map((n) => n.id);
         next = rollout.start(cur, ref, {
           id: rolloutId,
           members,
@@ -176,19 +180,18 @@ export class FleetControl {
   }
 
   /** Nodes whose record says up and whose last heartbeat is recent, by wall clock (the operator has no other). */
-  async #membersUp(): Promise<string[]> {
+  async #nodesUp(): Promise<NodeRecord[]> {
     const ttl = this.#options.nodeTtlMs ?? 5000;
     const now = Date.now();
-    const up: string[] = [];
+    const up: NodeRecord[] = [];
     for await (const e of this.#store.list({ prefix: this.#keys.nodes() })) {
       try {
         const n = readNode(e.key, e.value);
-        if (n.state === "up" && now - n.at < ttl) up.push(n.id);
-      } catch (err) {
+        if (n.state === "up" && now - n.at < ttl) up.push(n);
+      } catch {
         // A damaged node record names no member; the node rewrites it on its next heartbeat.
-        void toPluginError(err);
       }
     }
-    return up.sort();
+    return up.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 }

@@ -63,7 +63,10 @@ export function start(
     );
   }
   if (options.members.length === 0) {
-    throw new FleetError(ErrorCode.TypeCoercion, `fleet: no node is up to roll ${rec.id} ${to.version} out to`);
+    throw new FleetError(
+      ErrorCode.TypeCoercion,
+      `fleet: no node that is up serves ${rec.id} ${rec.stable.version}: nothing to roll ${to.version} out to`,
+    );
   }
   if (!options.members.includes(options.canary)) {
     throw new FleetError(ErrorCode.TypeCoercion, `fleet: canary ${options.canary} is not one of the nodes up`);

@@ -29,7 +29,9 @@ describe("rollout transitions", () => {
     expect(r.rollout).to.include({ id: "r1", phase: "canary", canary: "b" });
     expect(r.rollout?.members).to.deep.equal(["a", "b", "c"]);
     expect(() => rollout.start(r, v("3"), { id: "r2", members: ["a"], canary: "a", now: 2 })).toThrow(/still canary/);
-    expect(() => rollout.start(base, v("2"), { id: "r", members: [], canary: "a", now: 2 })).toThrow(/no node is up/);
+    expect(() => rollout.start(base, v("2"), { id: "r", members: [], canary: "a", now: 2 })).toThrow(
+      /no node that is up serves/,
+    );
     expect(() => rollout.start(base, v("2"), { id: "r", members: ["a"], canary: "z", now: 2 })).toThrow(/not one of/);
   });
 
