@@ -50,6 +50,7 @@ interface Round {
   reloadMs: number;
   /** Milliseconds from the rollout's start to the canary's barrier, the last member's, and the decision. */
   phases: { canaryPrepared: number; lastPrepared: number; decided: number; markedDone: number };
+  nodes: Record<string, { servedAt: number; prepareMs: number; commitStepMs: number }>;
   rolloutMs: number;
   rolloutBoundMs: number;
   convergenceMs: number;
@@ -116,6 +117,18 @@ async function round(r: number): Promise<Round> {
     // Complete once the last node serves 2.0.0: its report is written as soon as its reload returns (the record's
     // endedAt comes one contended compare-and-set later, when the last node marks it done).
     const reports = await control.reports("dev.uni.crdt", rollout as string);
+    // Per node: when it served 2.0.0, how long its reload took up to the barrier, and its commit step (the wait at
+    // the barrier and the store commit of the version switch).
+    const nodes: Round["nodes"] = {};
+    for (const x of reports) {
+      const steps = (x.report as { steps?: { step: string; ms: number }[] } | undefined)?.steps ?? [];
+      const before = steps.filter((st) => !["commit", "retire"].includes(st.step)).reduce((a, st) => a + st.ms, 0);
+      nodes[x.node] = {
+        servedAt: x.at - done.startedAt,
+        prepareMs: before,
+        commitStepMs: steps.find((st) => st.step === "commit")?.ms ?? Number.NaN,
+      };
+    }
     const rolloutMs = Math.max(...reports.filter((x) => x.stage === "committed").map((x) => x.at)) - done.startedAt;
     const phases = {
       canaryPrepared: (done.prepared[0]?.at ?? Number.NaN) - done.startedAt,
@@ -167,6 +180,7 @@ async function round(r: number): Promise<Round> {
     const result = {
       reloadMs,
       phases,
+      nodes,
       rolloutMs,
       rolloutBoundMs: 2 * reloadMs + CONFIG.pollMaxMs,
       convergenceMs,
