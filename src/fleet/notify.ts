@@ -1,8 +1,9 @@
 /**
  * How a node learns that the store changed. Two modes, chosen per node (`FleetNodeOptions.notify`):
  *
- * - **poll** (`pollNotifier`): re-read after an interval that starts at `minMs`, doubles (with jitter) while
- *   nothing changes, up to `maxMs`, and drops back to `minMs` as soon as a pass finds work. The only mode that
+ * - **poll** (`pollNotifier`): re-read after an interval that starts at `minMs`, doubles while nothing changes, up
+ *   to `maxMs` (jittered downwards, so `maxMs` is a true maximum), and drops back to `minMs` as soon as a pass
+ *   finds work. The only mode that
  *   works on a local SQLite-backed Deno KV shared by several processes: its `watch` never sees another
  *   process's writes (measured; see src/store/README.md).
  * - **watch** (`watchNotifier(feed)`): a pass runs as soon as a watched key is written, with a slow poll
@@ -42,7 +43,10 @@ export interface PollOptions {
   maxMs?: number;
   /** Growth per idle pass. Default 2. */
   factor?: number;
-  /** Each wait is the interval times a random factor in [1 − jitter, 1 + jitter]. Default 0.1. */
+  /**
+   * Each wait is the interval times a random factor in [1 − jitter, 1], so nodes started together do not poll in
+   * lockstep and `maxMs` stays a true maximum. Default 0.1.
+   */
   jitter?: number;
 }
 
@@ -102,8 +106,7 @@ export function pollNotifier(options: PollOptions = {}): ChangeNotifier {
       return {
         next(busy: boolean): Promise<void> {
           interval = busy ? minMs : Math.min(maxMs, interval * factor);
-          // Jitter, so nodes started together do not poll in lockstep.
-          return sleep.wait(interval * (1 - jitter + Math.random() * 2 * jitter));
+          return sleep.wait(interval * (1 - jitter * Math.random()));
         },
         poke: () => sleep.wake(true),
         close: () => {
