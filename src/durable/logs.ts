@@ -295,20 +295,41 @@ export class CdcLog extends ResourceLog {
   readonly surface = "cdc" as const;
   /** LSN ranges of the entries written and not yet deleted, in order. */
   #entries: { start: bigint; end: bigint }[] = [];
+  /**
+   * The exclusive end of what the store holds of the stream: the last entry written (or, at start, the stream's
+   * next LSN). A head write never names an acknowledged or next position past it (see {@link #writeHead}).
+   */
+  #loggedEnd = 0n;
   #headPending: Promise<void> | undefined;
+  #onDurable: () => void = () => {};
   #positions: () => CdcPositions = () => ({ nextLsn: 0n, acknowledged: 0n, checkpointed: 0n, confirmed: { lsn: 0n } });
 
   /**
    * Starts the log: `positions` reads the stream's current ones. A new stream (`restored` absent) first clears what
-   * a dropped stream of the same name left; a restored one passes the entries already stored.
+   * a dropped stream of the same name left; a restored one passes the entries already stored. `onDurable` hears
+   * when {@link durableEnd} moves.
    */
-  start(positions: () => CdcPositions, restored?: { start: bigint; end: bigint }[]): Promise<void> | undefined {
+  start(
+    positions: () => CdcPositions,
+    restored?: { start: bigint; end: bigint }[],
+    onDurable?: () => void,
+  ): Promise<void> | undefined {
     this.#positions = positions;
+    if (onDurable) this.#onDurable = onDurable;
     this.#entries = restored ?? [];
+    this.#loggedEnd = positions().nextLsn;
     return this.chained(async () => {
       if (!restored) await this.sweep();
       await this.#writeHead();
     });
+  }
+
+  /**
+   * The exclusive end of the stream's log the store holds: the stream hands its sinks nothing past it, so no sink
+   * ever holds an LSN that a crash takes back and a restarted stream hands out again with other rows.
+   */
+  get durableEnd(): bigint {
+    return this.#loggedEnd;
   }
 
   /** A batch entered the log. Journal durability: resolves once its entry is durable. */
@@ -327,6 +348,8 @@ export class CdcLog extends ResourceLog {
         { type: "set", key: this.d.keys.cdcEntry(this.name, entry.lsnStart), value: writeCdcEntry(record), blobs },
       ]);
       this.#entries.push({ start: entry.lsnStart, end: entry.lsnEnd });
+      if (entry.lsnEnd > this.#loggedEnd) this.#loggedEnd = entry.lsnEnd;
+      this.#onDurable();
     });
   }
 
@@ -344,13 +367,24 @@ export class CdcLog extends ResourceLog {
     return pending;
   }
 
+  /**
+   * Writes the head. The stream moves `nextLsn` (and may check its output's checkpoint) inside `publish`, before
+   * the batch's entry write is even queued, so the head may be written before the entry it would cover. It names
+   * at most what the store holds (`#loggedEnd`, or the confirmed position, below which nothing is needed): a crash
+   * in between must never leave a head past the end of the stored log, which no restore could resume. The
+   * acknowledged position cannot run ahead anyway — sinks get nothing past {@link durableEnd} — and the restore
+   * takes the next LSN from the log itself.
+   */
   async #writeHead(): Promise<void> {
     if (this.dropped) return;
     const p = this.#positions();
+    let bound = p.confirmed.lsn;
+    if (this.#loggedEnd > bound) bound = this.#loggedEnd;
+    const min = (x: bigint) => (x < bound ? x : bound);
     const head: CdcHead = {
-      nextLsn: p.nextLsn,
-      acknowledged: p.acknowledged,
-      checkpointed: p.checkpointed,
+      nextLsn: min(p.nextLsn),
+      acknowledged: min(p.acknowledged),
+      checkpointed: min(p.checkpointed),
       confirmed: p.confirmed.lsn,
       ...(p.confirmed.source === undefined ? {} : { confirmedSource: p.confirmed.source }),
       ...(p.confirmed.commitMicros === undefined ? {} : { confirmedMicros: p.confirmed.commitMicros }),
