@@ -152,7 +152,8 @@ export class Ledger {
 
   /**
    * Holds a restarted host (`view`) and downstream (its records from {@link downstreamTo} on, and its position)
-   * against everything acknowledged; returns the violations. The view becomes the next round's baseline.
+   * against everything acknowledged since the last check; returns the violations. The view becomes the baseline
+   * (call {@link begin} before the next round's acknowledgements).
    */
   check(view: HostView, records: readonly DownstreamRecord[], position: bigint): string[] {
     const bad: string[] = [];
@@ -270,7 +271,6 @@ export class Ledger {
     }
 
     this.#base = view;
-    this.begin(r.round + 1);
     return bad;
   }
 

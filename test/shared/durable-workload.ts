@@ -233,6 +233,8 @@ export interface WorkloadOptions {
   steps?: number;
   /** Milliseconds the reloader rests between reloads (default 0). */
   reloadPauseMs?: number;
+  /** Called once the setup is done and downstream has caught up, before the loops start. */
+  onReady?(): void;
 }
 
 const RESOURCES = ["tags", "count", "feed"] as const;
@@ -291,6 +293,11 @@ export async function runWorkload(o: WorkloadOptions): Promise<void> {
   const { host, round } = o;
   const steps = o.steps ?? Number.POSITIVE_INFINITY;
   const feed = await setUp(o);
+  // Downstream subscribes, and first takes what the host redelivers from its last durable acknowledgement.
+  feed.onEmit(o.downstream.sink(o.ack));
+  await feed.checkpoint(); // a buffering output (changelog v2) emits what it holds
+  o.ack({ t: "caught-up", acknowledged: String(await feed.delivered()) });
+  o.onReady?.();
   const tags = host.crdt("tags");
   const count = host.crdt("count");
   if (!tags || !count) throw new Error("setUp left a CRDT state missing");
