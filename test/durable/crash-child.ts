@@ -13,7 +13,8 @@ export type Line =
   | { t: "restored"; view: HostView; downstream: { position: string; records: [string, string, string[]][] } }
   | { t: "downstream"; position: string; records: [string, string, string[]][] }
   | { t: "ready"; restoreMs: number }
-  | { t: "done" };
+  | { t: "done" }
+  | { t: "error"; message: string };
 
 export interface ChildOptions {
   host: StateStore;

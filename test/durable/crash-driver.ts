@@ -84,39 +84,38 @@ function recordsOf(records: [string, string, string[]][]) {
   return records.map(([s, e, ids]) => ({ lsnStart: BigInt(s), lsnEnd: BigInt(e), ids: ids.map(BigInt) }));
 }
 
-/** The rounds, then a final restore that catches downstream up; every violation found, and what was exercised. */
-export async function crashRounds(run: CrashRun): Promise<CrashOutcome> {
-  const random = rng(run.seed);
-  const ledger = new Ledger();
-  const outcome: CrashOutcome = { violations: [], stats: ledger.stats, restoreMs: [], killedEarly: 0, kills: 0 };
-  ledger.begin(-1);
-  for (let round = 0; round <= run.rounds; round++) {
-    const final = round === run.rounds;
-    const delay = run.delayMs[0] + Math.floor(random() * (run.delayMs[1] - run.delayMs[0]));
-    const lastReady = outcome.restoreMs.at(-1);
-    const early = lastReady !== undefined && random() < run.earlyShare;
-    const kill = final
-      ? undefined
-      : early
-        ? { afterStartMs: Math.floor(random() * lastReady * 1.1) }
-        : { afterReadyMs: delay };
-    const child = run.spawn(round, ledger.downstreamTo, final);
-    const result = await runChild(child, kill, final ? 120_000 : 60_000);
-    const where = `round ${round}${final ? " (final)" : ""}`;
-    if (final ? result.code !== 0 : result.signal !== "SIGKILL") {
-      outcome.violations.push(`${where}: child ended with ${result.code ?? result.signal}: ${result.stderr.slice(-2000)}`);
-      break;
-    }
-    const [first, ...rest] = result.lines;
+/** Holds each round's lines (a restore report, then acknowledgements) against the ledger. */
+export class CrashChecker {
+  readonly ledger = new Ledger();
+  readonly outcome: CrashOutcome = {
+    violations: [],
+    stats: this.ledger.stats,
+    restoreMs: [],
+    killedEarly: 0,
+    kills: 0,
+  };
+
+  constructor() {
+    this.ledger.begin(-1);
+  }
+
+  /**
+   * One round's lines, in order. `killed`: the round ended by a kill (false for the final round). Returns false
+   * when the round produced no restore report although it should have (the caller stops).
+   */
+  round(round: number, lines: readonly Line[], killed: boolean, mayBeSilent: boolean, stderr = ""): boolean {
+    const { ledger, outcome } = this;
+    const where = `round ${round}${killed ? "" : " (final)"}`;
+    const [first, ...rest] = lines;
     if (first?.t !== "restored") {
-      if (early && !final) {
+      if (mayBeSilent) {
         // Killed before it could report: nothing was acknowledged, the next restart checks the same state.
         outcome.kills++;
         outcome.killedEarly++;
-        continue;
+        return true;
       }
-      outcome.violations.push(`${where}: no restore report: ${result.stderr.slice(-500)}`);
-      break;
+      outcome.violations.push(`${where}: no restore report: ${JSON.stringify(first)} ${stderr.slice(-1000)}`);
+      return false;
     }
     const { view, downstream } = first;
     for (const v of ledger.check(view, recordsOf(downstream.records), BigInt(downstream.position))) {
@@ -134,14 +133,44 @@ export async function crashRounds(run: CrashRun): Promise<CrashOutcome> {
           ...ledger.allDelivered(),
         ];
         for (const v of problems) outcome.violations.push(`${where}, after catching up: ${v}`);
+      } else if (line.t === "error") {
+        outcome.violations.push(`${where}: the child failed: ${line.message}`);
       } else if (line.t !== "restored" && line.t !== "done") {
         ledger.ack(line);
       }
     }
-    if (!final) {
+    if (killed) {
       outcome.kills++;
       if (!ready) outcome.killedEarly++;
     }
+    return true;
+  }
+}
+
+/** The rounds, then a final restore that catches downstream up; every violation found, and what was exercised. */
+export async function crashRounds(run: CrashRun): Promise<CrashOutcome> {
+  const random = rng(run.seed);
+  const checker = new CrashChecker();
+  const { outcome, ledger } = checker;
+  for (let round = 0; round <= run.rounds; round++) {
+    const final = round === run.rounds;
+    const delay = run.delayMs[0] + Math.floor(random() * (run.delayMs[1] - run.delayMs[0]));
+    const lastReady = outcome.restoreMs.at(-1);
+    const early = lastReady !== undefined && random() < run.earlyShare;
+    const kill = final
+      ? undefined
+      : early
+        ? { afterStartMs: Math.floor(random() * lastReady * 1.1) }
+        : { afterReadyMs: delay };
+    const child = run.spawn(round, ledger.downstreamTo, final);
+    const result = await runChild(child, kill, final ? 120_000 : 60_000);
+    if (final ? result.code !== 0 : result.signal !== "SIGKILL") {
+      outcome.violations.push(
+        `round ${round}: child ended with ${result.code ?? result.signal}: ${result.stderr.slice(-2000)}`,
+      );
+      break;
+    }
+    if (!checker.round(round, result.lines, !final, early && !final, result.stderr)) break;
     if (outcome.violations.length > 20) break;
   }
   return outcome;
