@@ -66,6 +66,13 @@ export interface LedgerStats {
 }
 
 export class Ledger {
+  /**
+   * Snapshot durability: acknowledged CRDT ops, index builds and drops, and publishes may be lost in a crash (what
+   * changed since the last write), so only consistency is checked for them: nothing appears that was never
+   * written, indexes probe as built, downstream stays contiguous with each row once and never ahead of the stream.
+   * Loads and reloads are durable before they are acknowledged at every level.
+   */
+  readonly #lossy: boolean;
   #base: HostView | null = null;
   #r: RoundAcks = freshRound(0);
   readonly #maxGeneration = new Map<string, number>();
@@ -87,6 +94,13 @@ export class Ledger {
     reloadsFoundCommitted: 0,
     downstreamRows: 0,
   };
+
+  /** Every index acknowledged, with its probe digest (a lossy restart may bring back a dropped one). */
+  readonly #everIndexed = new Map<string, string>();
+
+  constructor(options: { lossy?: boolean } = {}) {
+    this.#lossy = options.lossy ?? false;
+  }
 
   /** Where downstream is verified up to: a child need only report its records from here on. */
   get downstreamTo(): bigint {
@@ -129,6 +143,7 @@ export class Ledger {
       }
       case "index":
         r.indexes.set(a.name, a.digest);
+        this.#everIndexed.set(a.name, a.digest);
         this.stats.indexes++;
         break;
       case "dropping":
@@ -157,6 +172,7 @@ export class Ledger {
    */
   check(view: HostView, records: readonly DownstreamRecord[], position: bigint): string[] {
     const bad: string[] = [];
+    const lost: string[] = []; // acknowledged and missing: a violation unless lossy
     const r = this.#r;
     const base = this.#base;
     this.stats.restarts++;
@@ -200,7 +216,7 @@ export class Ledger {
 
     // Resources that must exist.
     const mustExist = (name: string, present: boolean, had: boolean) => {
-      if (!present && (had || r.created.has(name))) bad.push(`${name}: acknowledged, missing after the restart`);
+      if (!present && (had || r.created.has(name))) lost.push(`${name}: acknowledged, missing after the restart`);
     };
     mustExist("tags", view.tags !== null, base?.tags != null);
     mustExist("count", view.count !== null, base?.count != null);
@@ -209,7 +225,7 @@ export class Ledger {
     // CRDTs.
     if (view.tags) {
       const now = new Set(view.tags);
-      for (const e of base?.tags ?? []) if (!now.has(e)) bad.push(`tags: element ${e} from before was lost`);
+      for (const e of base?.tags ?? []) if (!now.has(e)) lost.push(`tags: element ${e} from before was lost`);
       const had = new Set(base?.tags ?? []);
       const mine = new Map<number, Set<number>>();
       for (const e of view.tags) {
@@ -227,7 +243,7 @@ export class Ledger {
         const last = r.crdt.get(w) ?? -1;
         const got = mine.get(w) ?? new Set<number>();
         for (let i = 0; i <= last; i++)
-          if (!got.has(i)) bad.push(`tags: acknowledged element ${r.round}.${w}.${i} lost`);
+          if (!got.has(i)) lost.push(`tags: acknowledged element ${r.round}.${w}.${i} lost`);
         for (const i of got) if (i > last + 1) bad.push(`tags: element ${r.round}.${w}.${i} was never written`);
       }
     }
@@ -235,8 +251,9 @@ export class Ledger {
       const from = base?.count ?? 0;
       let acked = 0;
       for (const last of r.crdt.values()) acked += last + 1;
-      if (view.count < from + acked || view.count > from + acked + CRDT_WRITERS) {
-        bad.push(`count: ${view.count}, expected ${from + acked}..${from + acked + CRDT_WRITERS}`);
+      if (view.count < from + acked) lost.push(`count: ${view.count}, expected at least ${from + acked}`);
+      if (view.count > from + acked + CRDT_WRITERS) {
+        bad.push(`count: ${view.count}, more than the ${from + acked} acknowledged plus one step per writer`);
       }
     }
 
@@ -248,14 +265,20 @@ export class Ledger {
     for (const [name, digest] of expected) {
       const got = view.indexes[name];
       if (!got) {
-        if (!r.dropping.has(name)) bad.push(`index ${name}: acknowledged, missing after the restart`);
+        if (!r.dropping.has(name)) lost.push(`index ${name}: acknowledged, missing after the restart`);
       } else if (got.digest !== digest) {
         bad.push(`index ${name}: probes differently after the restart: ${got.digest} vs ${digest}`);
       }
     }
     const building = `ix.${r.round}.${[...r.indexes.keys()].filter((n) => n.startsWith(`ix.${r.round}.`)).length}`;
-    for (const name of Object.keys(view.indexes)) {
-      if (!expected.has(name) && name !== building) bad.push(`index ${name}: appeared, never acknowledged or building`);
+    for (const [name, got] of Object.entries(view.indexes)) {
+      if (expected.has(name) || name === building) continue;
+      const dropped = this.#everIndexed.get(name);
+      if (this.#lossy && dropped !== undefined) {
+        if (got.digest !== dropped) bad.push(`index ${name}: back after a lost drop, probing differently`);
+      } else {
+        bad.push(`index ${name}: appeared, never acknowledged or building`);
+      }
     }
 
     // CDC and downstream.
@@ -264,13 +287,14 @@ export class Ledger {
       const next = BigInt(view.cdc.nextLsn);
       const acknowledged = BigInt(view.cdc.acknowledged);
       if (next < this.#maxPublished)
-        bad.push(`cdc: next LSN ${next} below the acknowledged publish ending at ${this.#maxPublished}`);
+        lost.push(`cdc: next LSN ${next} below the acknowledged publish ending at ${this.#maxPublished}`);
       if (next < position) bad.push(`cdc: next LSN ${next} below what downstream already holds (${position})`);
       if (acknowledged > position)
         bad.push(`cdc: acknowledged ${acknowledged} past what downstream holds (${position}): rows skipped`);
     }
 
     this.#base = view;
+    if (!this.#lossy) bad.push(...lost);
     return bad;
   }
 
@@ -307,7 +331,8 @@ export class Ledger {
       }
       const want = batchIds(pub.round, pub.p, pub.i);
       const got = want.map((_, k) => this.#idAt.get(pub.lsnStart + BigInt(k)));
-      if (got.some((id, k) => id !== want[k])) {
+      // Lossy: a lost publish's LSNs go to the next one (downstream never saw the lost one: nothing to check).
+      if (!this.#lossy && got.some((id, k) => id !== want[k])) {
         bad.push(
           `downstream: acknowledged publish ${pub.round}/${pub.p}/${pub.i} at [${pub.lsnStart}, ${pub.lsnEnd}) holds ` +
             `${got.map(String).join(",")}, not ${want.map(String).join(",")}`,
@@ -326,6 +351,7 @@ export class Ledger {
 
   /** After a final catch-up: every acknowledged publish is downstream. */
   allDelivered(): string[] {
+    if (this.#lossy) return [];
     return this.#pubs.map(
       (p) => `publish ${p.round}/${p.p}/${p.i} [${p.lsnStart}, ${p.lsnEnd}) never reached downstream`,
     );
