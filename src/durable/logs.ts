@@ -210,13 +210,36 @@ export class CrdtLog extends ResourceLog {
     if (value.length > this.d.store.limits.maxValueBytes) return this.#compact(); // too big for a journal entry
     this.#journal ??= Journal.open(this.d.store, this.d.keys.journal(this.name, this.#epoch));
     const journal = this.#journal;
-    const appended = journal.then((j) => j.append(value)).then(() => undefined);
+    const appended = journal
+      .then((j) => j.append(value))
+      .then(
+        () => undefined,
+        (err: unknown) => this.#recover(journal, err),
+      );
     if (++this.#ops >= this.d.snapshotEveryOps) {
       const compacted = this.#compact();
       return Promise.all([appended, compacted]).then(() => undefined);
     }
     return appended;
   }
+
+  /**
+   * A journal append failed (the store refused a write): the journal is broken for good (see Journal), but every
+   * op appended to it is in the live state. The fold that replaces the broken journal writes that state as a
+   * snapshot, so it makes those ops durable: the op resolves once that fold is durable (and rejects if the fold
+   * fails too). Later ops go to the next epoch's journal: one failed write does not stop journaling.
+   */
+  #recover(broken: Promise<Journal>, err: unknown): Promise<void> {
+    if (this.#journal === broken) this.#compact();
+    const fold = this.#folds.get(broken);
+    if (!fold) return Promise.reject(durableFailure(err, `crdt "${this.name}": journal write`));
+    return fold.catch((foldErr: unknown) => {
+      throw durableFailure(foldErr, `crdt "${this.name}": a journal write failed, and so did the snapshot after it`);
+    });
+  }
+
+  /** The fold that replaced each journal: durable once every op appended to that journal is (see #recover). */
+  readonly #folds = new WeakMap<Promise<Journal>, Promise<void>>();
 
   /** Folds the journal into a snapshot: taken now, written as the record of a new epoch; the old journal goes. */
   #compact(): Promise<void> | undefined {
@@ -226,17 +249,24 @@ export class CrdtLog extends ResourceLog {
     this.#journal = undefined;
     this.#ops = 0;
     const epoch = this.#epoch;
-    return this.chained(async () => {
+    const fold = this.chained(async () => {
       await this.#writeSnapshot(await persisted, epoch);
-      if (old.journal) await (await old.journal).flush();
+      // Its appends still in flight settle first, so none lands after the deletion (a broken one has failed).
+      if (old.journal) await (await old.journal).flush().catch(() => {});
       await this.#deleteEpochs(epoch);
     });
+    if (old.journal && fold) {
+      this.#folds.set(old.journal, fold);
+      fold.catch(() => {}); // awaited by #recover when an append to the old journal failed
+    }
+    return fold;
   }
 
   /** The new version's snapshot for the reload's atomic commit: a new epoch (switched to by {@link committed}). */
   async reloadWrite(bytes: Uint8Array, version: string): Promise<Mutation> {
     await this.settled();
-    if (this.#journal) await (await this.#journal).flush();
+    // The new version's snapshot holds every op: a broken journal's failure changes nothing here.
+    if (this.#journal) await (await this.#journal).flush().catch(() => {});
     const { ref, blobs } = await this.d.snapshotRef(bytes);
     return this.d.resourceSet({ ...this.base(), version, snapshot: ref, epoch: this.#epoch + 1 }, blobs);
   }
@@ -246,6 +276,8 @@ export class CrdtLog extends ResourceLog {
     this.plugin = plugin;
     this.version = version;
     this.#persist = persist;
+    // The reload's commit (durable now) holds the new version's snapshot of every op appended so far.
+    if (this.#journal) this.#folds.set(this.#journal, Promise.resolve());
     this.#epoch++;
     this.#journal = undefined;
     this.#ops = 0;
@@ -278,6 +310,15 @@ export class CrdtLog extends ResourceLog {
   }
 }
 
+/** A published batch, as the log writes it. */
+interface UnwrittenEntry {
+  lsnStart: bigint;
+  lsnEnd: bigint;
+  commitMicros: bigint;
+  source?: string;
+  mutations: Uint8Array;
+}
+
 /** The positions a CDC stream reports (see CdcStreamState). */
 export interface CdcPositions {
   nextLsn: bigint;
@@ -300,6 +341,8 @@ export class CdcLog extends ResourceLog {
    * next LSN). A head write never names an acknowledged or next position past it (see {@link #writeHead}).
    */
   #loggedEnd = 0n;
+  /** Batches published whose entries are not in the store yet, in LSN order. */
+  readonly #unwritten: UnwrittenEntry[] = [];
   #headPending: Promise<void> | undefined;
   #onDurable: () => void = () => {};
   #positions: () => CdcPositions = () => ({ nextLsn: 0n, acknowledged: 0n, checkpointed: 0n, confirmed: { lsn: 0n } });
@@ -332,25 +375,55 @@ export class CdcLog extends ResourceLog {
     return this.#loggedEnd;
   }
 
-  /** A batch entered the log. Journal durability: resolves once its entry is durable. */
-  published(entry: { lsnStart: bigint; lsnEnd: bigint; commitMicros: bigint; source?: string; mutations: Uint8Array }) {
-    const bytes = entry.mutations;
+  /**
+   * A batch entered the log. Journal durability: resolves once its entry is durable. A failed write keeps the entry
+   * (the batch is in the stream, the output may have it): it goes out with the stream's next write, in LSN order,
+   * so the stored log never has a hole; the publish learns that from its error.
+   */
+  published(entry: UnwrittenEntry): Promise<void> | undefined {
+    this.#unwritten.push(entry);
     return this.chained(async () => {
-      const { ref, blobs } = await this.d.snapshotRef(bytes);
-      const record = {
-        lsnStart: entry.lsnStart,
-        lsnEnd: entry.lsnEnd,
-        commitMicros: entry.commitMicros,
-        ...(entry.source === undefined ? {} : { source: entry.source }),
-        mutations: ref,
-      };
-      await this.d.writer.write([
-        { type: "set", key: this.d.keys.cdcEntry(this.name, entry.lsnStart), value: writeCdcEntry(record), blobs },
-      ]);
-      this.#entries.push({ start: entry.lsnStart, end: entry.lsnEnd });
-      if (entry.lsnEnd > this.#loggedEnd) this.#loggedEnd = entry.lsnEnd;
-      this.#onDurable();
+      try {
+        await this.#writeEntries();
+      } catch (err) {
+        if (!this.#unwritten.includes(entry)) return; // a later write took it along: it is durable
+        throw durableFailure(
+          err,
+          `cdc stream "${this.name}": batch [${entry.lsnStart}, ${entry.lsnEnd}) is in the stream, but its log entry ` +
+            "could not be written yet (it goes with the stream's next write; do not publish it again)",
+        );
+      }
     });
+  }
+
+  /** Writes every entry not written yet, in LSN order, as many to a commit as fit comfortably. */
+  async #writeEntries(): Promise<void> {
+    while (this.#unwritten.length) {
+      const mutations: Mutation[] = [];
+      let bytes = 0;
+      let n = 0;
+      for (const e of this.#unwritten) {
+        if (n > 0 && (n >= 200 || bytes + e.mutations.length > 256 * 1024)) break;
+        const { ref, blobs } = await this.d.snapshotRef(e.mutations);
+        const record = {
+          lsnStart: e.lsnStart,
+          lsnEnd: e.lsnEnd,
+          commitMicros: e.commitMicros,
+          ...(e.source === undefined ? {} : { source: e.source }),
+          mutations: ref,
+        };
+        const key = this.d.keys.cdcEntry(this.name, e.lsnStart);
+        mutations.push({ type: "set", key, value: writeCdcEntry(record), blobs });
+        bytes += "inline" in ref ? ref.inline.length : 0;
+        n++;
+      }
+      await this.d.writer.write(mutations);
+      for (const e of this.#unwritten.splice(0, n)) {
+        this.#entries.push({ start: e.lsnStart, end: e.lsnEnd });
+        if (e.lsnEnd > this.#loggedEnd) this.#loggedEnd = e.lsnEnd;
+      }
+      this.#onDurable();
+    }
   }
 
   /**
@@ -377,6 +450,7 @@ export class CdcLog extends ResourceLog {
    */
   async #writeHead(): Promise<void> {
     if (this.dropped) return;
+    await this.#writeEntries(); // entries a failed write left behind go first
     const p = this.#positions();
     let bound = p.confirmed.lsn;
     if (this.#loggedEnd > bound) bound = this.#loggedEnd;
