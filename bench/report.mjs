@@ -225,6 +225,37 @@ const HEADLINE = [
     cause:
       "at batch 1 the host's Arrow IPC encode/decode of query and result (the crossing share in RESULTS.md) comes on top of one scalar scan (v1) that V8's JIT runs about as fast",
   },
+  {
+    ids: ["durable.crdt-apply.256"],
+    label:
+      "journal-durability `LiveCrdt.apply` throughput, 256 concurrent callers, on the runtime's store (Node: file store, Deno: Deno KV, Chromium: IndexedDB) ÷ no durability",
+    goal: ">= 0.75x",
+    cause:
+      "every caller waits for a durable commit, so throughput is at most callers ÷ commit latency; group commit packs each commit's ops into one record, but a commit's fsync on this shared VM takes milliseconds under the other jobs' I/O (the commit latency is in each figure's notes in RESULTS.md; 4096 callers in RESULTS.md)",
+  },
+  {
+    ids: ["durable.write-latency.p99"],
+    label:
+      "a write's durable latency, p99 (`LiveCrdt.apply` open-loop at 2000/s, journal durability; the goal is the fs adapter's)",
+    goal: "<= 5 ms",
+    cause:
+      "the store's commit (write + fdatasync) p99 on this shared VM's disk, with queued arrivals waiting behind it (commit p50/p99 in RESULTS.md)",
+  },
+  {
+    ids: ["durable.restore.64MiB"],
+    label:
+      "restore of a 64 MiB index (`new PluginHost({ store })` until `restored`) ÷ reading its blob from the same store + one `open`",
+    goal: "<= 1.5x",
+    cause:
+      "listing the records and vetting the stored plugin beside the read and the open; a wide min–max is this machine's noise",
+  },
+  {
+    ids: ["durable.cdc-delivery.async", "durable.cdc-delivery.async-retain4"],
+    label:
+      "CDC publish throughput with an asynchronous sink / the same with `retain.maxBatches: 4` ÷ a synchronous sink (acknowledged delivery, issue #14)",
+    goal: ">= 0.8x",
+    cause: "a microtask per acknowledgement, and with a bound of 4 the publisher waiting for the sink",
+  },
 ];
 
 /** One runtime's cell for a row: "1.05x (0.98–1.2)", joined with " / " for several figures; a miss in bold with ✗. */

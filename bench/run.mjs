@@ -32,8 +32,9 @@ if (all) {
   const deno = join(repoRoot, "node_modules", ".bin", "deno");
   const denoArgs = [
     "run",
+    "--unstable-kv",
     "--allow-read=.",
-    "--allow-write=bench/results",
+    "--allow-write=bench/results,node_modules/.cache/uni-bench",
     "--allow-sys",
     "--v8-flags=--expose-gc",
     "bench/deno.ts",

@@ -15,8 +15,9 @@ import {
   type CdcHead,
   type CrdtJournalEntry,
   type ResourceRecord,
+  packedSize,
   writeCdcEntry,
-  writeJournalEntry,
+  writeJournalRecord,
 } from "./records.ts";
 
 abstract class ResourceLog {
@@ -141,15 +142,36 @@ export class IndexLog extends ResourceLog {
   }
 }
 
+/** An op applied, waiting for its journal write: the journal of the epoch it was applied in, and its caller. */
+interface PendingOp {
+  readonly journal: Promise<Journal>;
+  readonly entry: CrdtJournalEntry;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** A packed journal record stays this far under the store's value limit. */
+const RECORD_ROOM = 1024;
+
 /**
  * A CRDT state: a snapshot plus a journal of the ops and merges applied since, in epochs: a new snapshot starts a
  * new epoch, and the restore replays every epoch from the record's on (a crash between the epoch switch and the
  * snapshot's record leaves both journals, replayed in order).
+ *
+ * Group commit happens here, before the store: ops applied while the state's journal write is in flight wait, and
+ * the next write carries all of them in one packed record (records.ts) — one key, one checksum, one entry to fold
+ * away later per commit, however many ops it holds. An op resolves once the record holding it is durable.
  */
 export class CrdtLog extends ResourceLog {
   readonly surface = "crdt" as const;
   #epoch = 0;
   #journal: Promise<Journal> | undefined;
+  /** Ops waiting for a journal write, in the order they were applied. */
+  #pending: PendingOp[] = [];
+  /** The journal writes in flight (one at a time), or undefined. */
+  #writing: Promise<void> | undefined;
+  /** A fold started by the op count is in flight. */
+  #folding = false;
   #ops = 0;
   #dirty = false;
   /** Reads the state's persisted bytes now (synchronously, in the same turn as the op that triggers it). */
@@ -191,36 +213,85 @@ export class CrdtLog extends ResourceLog {
     });
   }
 
-  async #writeSnapshot(bytes: Uint8Array, epoch: number): Promise<void> {
+  /** Writes the record of `epoch` with its snapshot; deletes `stale` keys in the same commit (as many as fit). */
+  async #writeSnapshot(bytes: Uint8Array, epoch: number, stale: readonly Key[] = []): Promise<void> {
     if (this.dropped) return;
     const { ref, blobs } = await this.d.snapshotRef(bytes);
-    await this.d.writer.write([this.d.resourceSet({ ...this.base(), snapshot: ref, epoch }, blobs)]);
+    const deletes = stale.map((key) => ({ type: "delete" as const, key }));
+    const first = deletes.splice(0, 400);
+    await this.d.writer.write([this.d.resourceSet({ ...this.base(), snapshot: ref, epoch }, blobs), ...first]);
+    for (let i = 0; i < deletes.length; i += 500) await this.d.writer.write(deletes.slice(i, i + 500));
   }
 
   /**
-   * An op or merge was applied. Journal durability: resolves once it is in the journal (group commit). Snapshot
-   * durability: marks the state changed. Every `snapshotEveryOps` ops the state is folded into a new snapshot.
+   * An op or merge was applied. Journal durability: resolves once it is in the journal (group commit, see the class
+   * doc). Snapshot durability: marks the state changed. Every `snapshotEveryOps` ops the state is folded into a new
+   * snapshot.
    */
   applied(entry: CrdtJournalEntry): Promise<void> | undefined {
     if (this.d.level === "snapshot") {
       this.#dirty = true;
       return undefined;
     }
-    const value = writeJournalEntry(entry);
-    if (value.length > this.d.store.limits.maxValueBytes) return this.#compact(); // too big for a journal entry
+    if (packedSize(entry) + 1 > this.d.store.limits.maxValueBytes - RECORD_ROOM) return this.#compact(); // too big
     this.#journal ??= Journal.open(this.d.store, this.d.keys.journal(this.name, this.#epoch));
     const journal = this.#journal;
-    const appended = journal
-      .then((j) => j.append(value))
-      .then(
-        () => undefined,
-        (err: unknown) => this.#recover(journal, err),
-      );
-    if (++this.#ops >= this.d.snapshotEveryOps) {
-      const compacted = this.#compact();
-      return Promise.all([appended, compacted]).then(() => undefined);
+    // The op's bytes may be the encoder's shared buffer: keep a copy.
+    const op: CrdtJournalEntry = { op: entry.op, bytes: entry.bytes.slice() };
+    const appended = new Promise<void>((resolve, reject) => {
+      this.#pending.push({ journal, entry: op, resolve, reject });
+    });
+    this.#writing ??= this.#write();
+    // A fold every `snapshotEveryOps` ops, one at a time: ops arriving faster than folds finish do not queue more
+    // (each would cost a durable write). The op that starts one resolves once both are durable, so once every op
+    // has resolved, no fold is left running.
+    if (++this.#ops >= this.d.snapshotEveryOps && !this.#folding) {
+      this.#folding = true;
+      const fold = this.#compact()?.finally(() => {
+        this.#folding = false;
+      });
+      return Promise.all([appended, fold]).then(() => undefined);
     }
     return appended;
+  }
+
+  /** Writes what waits, a packed record per journal (epoch) and size, until nothing does. */
+  async #write(): Promise<void> {
+    await Promise.resolve(); // ops applied in this same turn join the first write
+    const room = this.d.store.limits.maxValueBytes - RECORD_ROOM;
+    try {
+      while (this.#pending.length) {
+        const first = this.#pending[0] as PendingOp;
+        let size = 1;
+        let n = 0;
+        for (const p of this.#pending) {
+          if (p.journal !== first.journal || (n > 0 && size + packedSize(p.entry) > room)) break;
+          size += packedSize(p.entry);
+          n++;
+        }
+        const batch = this.#pending.splice(0, n);
+        try {
+          await (await first.journal).append(writeJournalRecord(batch.map((p) => p.entry)));
+          for (const p of batch) p.resolve();
+        } catch (err) {
+          await this.#recover(first.journal, err).then(
+            () => {
+              for (const p of batch) p.resolve();
+            },
+            (e: unknown) => {
+              for (const p of batch) p.reject(e);
+            },
+          );
+        }
+      }
+    } finally {
+      this.#writing = undefined;
+    }
+  }
+
+  /** Resolves once every op applied so far has been written (or has failed). */
+  async #written(): Promise<void> {
+    while (this.#writing) await this.#writing;
   }
 
   /**
@@ -250,10 +321,12 @@ export class CrdtLog extends ResourceLog {
     this.#ops = 0;
     const epoch = this.#epoch;
     const fold = this.chained(async () => {
-      await this.#writeSnapshot(await persisted, epoch);
-      // Its appends still in flight settle first, so none lands after the deletion (a broken one has failed).
+      // The old journal's appends in flight settle first (a broken journal's have failed), so the deletion below
+      // sees them; an op still waiting for the old journal lands after it, where nothing replays it once the new
+      // record is in, and the next fold deletes it.
       if (old.journal) await (await old.journal).flush().catch(() => {});
-      await this.#deleteEpochs(epoch);
+      // The new epoch's record and the deletion of the older epochs' entries in one commit: one durable write.
+      await this.#writeSnapshot(await persisted, epoch, await this.#epochsBefore(epoch));
     });
     if (old.journal && fold) {
       this.#folds.set(old.journal, fold);
@@ -265,6 +338,7 @@ export class CrdtLog extends ResourceLog {
   /** The new version's snapshot for the reload's atomic commit: a new epoch (switched to by {@link committed}). */
   async reloadWrite(bytes: Uint8Array, version: string): Promise<Mutation> {
     await this.settled();
+    await this.#written();
     // The new version's snapshot holds every op: a broken journal's failure changes nothing here.
     if (this.#journal) await (await this.#journal).flush().catch(() => {});
     const { ref, blobs } = await this.d.snapshotRef(bytes);
@@ -285,8 +359,8 @@ export class CrdtLog extends ResourceLog {
     void this.chained(() => this.#deleteEpochs(epoch));
   }
 
-  /** Deletes journal entries of epochs before `epoch`. */
-  async #deleteEpochs(epoch: number): Promise<void> {
+  /** The keys of journal entries of epochs before `epoch`. */
+  async #epochsBefore(epoch: number): Promise<Key[]> {
     const keys: Key[] = [];
     for await (const e of this.d.store.list({
       prefix: this.d.keys.journals(this.name),
@@ -294,6 +368,12 @@ export class CrdtLog extends ResourceLog {
     })) {
       keys.push(e.key);
     }
+    return keys;
+  }
+
+  /** Deletes journal entries of epochs before `epoch`. */
+  async #deleteEpochs(epoch: number): Promise<void> {
+    const keys = await this.#epochsBefore(epoch);
     for (let i = 0; i < keys.length; i += 500) {
       await this.d.writer.write(keys.slice(i, i + 500).map((key) => ({ type: "delete" as const, key })));
     }

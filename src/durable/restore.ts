@@ -15,7 +15,7 @@ import {
   type PluginRecord,
   type ResourceRecord,
   type SnapshotRef,
-  readJournalEntry,
+  readJournalRecord,
 } from "./records.ts";
 
 /** What a restore did. */
@@ -129,7 +129,7 @@ async function journalOf(
     const epoch = e.key[e.key.length - 2];
     if (typeof epoch !== "number") continue;
     last = Math.max(last, epoch);
-    entries.push(readJournalEntry(e.key, e.value));
+    entries.push(...readJournalRecord(e.key, e.value));
   }
   return { entries, epoch: last + 1 };
 }
