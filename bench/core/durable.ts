@@ -1,5 +1,5 @@
 /**
- * 8. Durable state (issue #13), each figure beside its baseline in the same round:
+ * 7. Durable state (issue #13), each figure beside its baseline in the same round:
  *
  *   crdt throughput  `LiveCrdt.apply` (pn-counter, one op) by C concurrent callers, each awaiting its op before the
  *                    next, for a fixed time: a host on the runtime's durable store in journal durability (every op
@@ -28,7 +28,7 @@ import { now, quantile, tick } from "./stats.ts";
 import { Unavailable } from "./suite.ts";
 import type { BenchEnv, DurableStore, Figure } from "./types.ts";
 
-const GROUP = "8. durable state";
+const GROUP = "7. durable state";
 
 async function durableStore(env: BenchEnv, name: string, observer?: StoreObserver): Promise<DurableStore> {
   if (!env.durableStore) throw new Unavailable("this runtime supplies no durable store");

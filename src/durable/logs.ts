@@ -243,13 +243,15 @@ export class CrdtLog extends ResourceLog {
     });
     this.#writing ??= this.#write();
     // A fold every `snapshotEveryOps` ops, one at a time: ops arriving faster than folds finish do not queue more
-    // (each would cost a durable write). The op that starts one resolves once both are durable, so once every op
-    // has resolved, no fold is left running.
+    // (each would cost a durable write). The op that starts one also waits for it to settle, so once every op has
+    // resolved no fold is left running; a failed fold does not fail the op (it is durable in its journal).
     if (++this.#ops >= this.d.snapshotEveryOps && !this.#folding) {
       this.#folding = true;
-      const fold = this.#compact()?.finally(() => {
-        this.#folding = false;
-      });
+      const fold = this.#compact()
+        ?.catch((err: unknown) => this.d.background(err))
+        .finally(() => {
+          this.#folding = false;
+        });
       return Promise.all([appended, fold]).then(() => undefined);
     }
     return appended;
