@@ -38,6 +38,7 @@ abstract class ResourceLog {
     this.version = version;
     this.key = key;
     this.options = options;
+    d.track(this);
   }
 
   get journaled(): boolean {
@@ -172,6 +173,8 @@ export class CrdtLog extends ResourceLog {
   #writing: Promise<void> | undefined;
   /** A fold started by the op count is in flight. */
   #folding = false;
+  /** The last op queued for a journal write. */
+  #lastOp: Promise<void> = Promise.resolve();
   #ops = 0;
   #dirty = false;
   /** Reads the state's persisted bytes now (synchronously, in the same turn as the op that triggers it). */
@@ -241,6 +244,7 @@ export class CrdtLog extends ResourceLog {
     const appended = new Promise<void>((resolve, reject) => {
       this.#pending.push({ journal, entry: op, resolve, reject });
     });
+    this.#lastOp = appended; // ops are written in order: once it settles, every earlier one has
     this.#writing ??= this.#write();
     // A fold every `snapshotEveryOps` ops, one at a time: ops arriving faster than folds finish do not queue more
     // (each would cost a durable write). The op that starts one also waits for it to settle, so once every op has
@@ -291,9 +295,15 @@ export class CrdtLog extends ResourceLog {
     }
   }
 
-  /** Resolves once every op applied so far has been written (or has failed). */
+  /** Resolves once every op applied so far has been written (or has failed); later ops do not hold it up. */
   async #written(): Promise<void> {
-    while (this.#writing) await this.#writing;
+    await this.#lastOp.catch(() => {});
+  }
+
+  /** Every write made so far has settled: the chain's, and the journal's. */
+  override async settled(): Promise<void> {
+    await this.#written();
+    await super.settled();
   }
 
   /**
@@ -358,7 +368,8 @@ export class CrdtLog extends ResourceLog {
     this.#journal = undefined;
     this.#ops = 0;
     const epoch = this.#epoch;
-    void this.chained(() => this.#deleteEpochs(epoch));
+    // Housekeeping nobody waits for: a failure is a background error, never an unhandled rejection.
+    this.chained(() => this.#deleteEpochs(epoch))?.catch((err: unknown) => this.d.background(err));
   }
 
   /** The keys of journal entries of epochs before `epoch`. */

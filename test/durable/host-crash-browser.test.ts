@@ -73,7 +73,7 @@ describe("durable host on IndexedDB (in Chromium) across page reloads and render
         const text = msg.text();
         if (text.startsWith("{")) lines.push(JSON.parse(text) as Line);
       });
-      page.on("pageerror", (err) => pageErrors.push(err.message));
+      page.on("pageerror", (err) => pageErrors.push(`${err.message}\n${err.stack ?? ""}`));
     };
     /** The index of the first line at or after `from` that satisfies `done` (waiting up to `ms` for it). */
     const waitFor = async (from: number, done: (l: Line) => boolean, ms: number) => {
@@ -140,7 +140,7 @@ describe("durable host on IndexedDB (in Chromium) across page reloads and render
         `redeliveries recognised; restore to a running workload: median ${outcome.restoreMs.sort((a, b) => a - b)[outcome.restoreMs.length >> 1]} ms`,
     );
     expect(outcome.violations).to.deep.equal([]);
-    expect(pageErrors).to.deep.equal([]);
+    expect(pageErrors, pageErrors.join("\n")).to.deep.equal([]);
     expect(s.publishes).to.be.greaterThan(ROUNDS);
     expect(s.reloads).to.be.greaterThan(ROUNDS / 2);
     await context.close();

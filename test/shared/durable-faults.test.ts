@@ -10,12 +10,12 @@ import { plugin } from "./reload-util.ts";
 
 /** A store whose next `times` commits with a key matching `failNext` fail (a retryable Io error). */
 function failingOnce(store: StateStore) {
-  const state = { failNext: (_k: string) => false, times: 1, failed: 0, store: store as StateStore };
+  const state = { failNext: (_k: string, _type: string) => false, times: 1, failed: 0, store: store as StateStore };
   state.store = new Proxy(store, {
     get(target, prop, receiver) {
       if (prop === "commit") {
         return async (batch: Parameters<StateStore["commit"]>[0]) => {
-          if (batch.mutations.some((m) => state.failNext(m.key.map(String).join("/")))) {
+          if (batch.mutations.some((m) => state.failNext(m.key.map(String).join("/"), m.type))) {
             if (--state.times <= 0) state.failNext = () => false;
             state.failed++;
             throw new PluginError(ErrorCode.Io, "injected: the store did not answer", { retryable: true });
@@ -129,6 +129,26 @@ describe("durable host: one failed store write", () => {
     expect(report.quarantined).to.deep.equal([]);
     // The refused op is not durable; every acknowledged one is.
     expect(Number(await again.crdt("votes")?.value())).to.equal(501);
+    again.dispose();
+  });
+
+  it("housekeeping after a reload fails (the old journal's deletion): a background error, not an unhandled rejection", async () => {
+    const storage = new MemoryStorage();
+    const failing = failingOnce(memoryStore({ storage }));
+    const host = new PluginHost({ onLog: () => {}, store: failing.store });
+    const handle = await host.load(await plugin("crdt-v1"));
+    const votes = await host.createCrdt("votes", "g-counter");
+    for (let i = 0; i < 3; i++) await votes.apply(["a", 1]);
+    failing.failNext = (key, type) => type === "delete" && key.includes("journal");
+    await host.reload(handle, await plugin("crdt-v2"));
+    await host.flush();
+    expect(failing.failed).to.equal(1);
+    await votes.apply(["a", 1]);
+    host.dispose();
+    const again = new PluginHost({ onLog: () => {}, store: memoryStore({ storage }) });
+    const report = await again.restored;
+    expect(report.quarantined).to.deep.equal([]);
+    expect(Number(await again.crdt("votes")?.value())).to.equal(4);
     again.dispose();
   });
 });
