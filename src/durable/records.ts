@@ -5,7 +5,7 @@
  *     plugin  <id>                  which version serves: version, generation, component blob, grants
  *     gen     <id>                  the generation counter (u64, never repeats across restarts)
  *     res     <surface> <name>      a live resource: its kind, options, snapshot (inline or a blob)
- *     journal <name> <seq>          a CRDT state's ops since its snapshot (Journal, group commit)
+ *     journal <name> <epoch> <seq>  a CRDT state's ops since its snapshot: one packed record per commit (Journal)
  *     cdc-log <name> <lsnStart>     a CDC stream's published batches not yet confirmed
  *     samples <type>                the literals a logical type has seen (the reload's samples)
  *     quarantine …                  records that failed to restore, with why
