@@ -35,11 +35,23 @@ export default defineConfig({
           name: "node",
           environment: "node",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/browser/**", "test/deno/**", "test/e2e/**", "test/edge/**"],
+          // test/durable: the crash suite, its own project (and its own step in `npm test`): about 90 s of child
+          // processes killed mid-workload would push this project past its step's timeout.
+          exclude: ["test/browser/**", "test/deno/**", "test/e2e/**", "test/edge/**", "test/durable/**"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // Node workers run built JavaScript: bundle the Node adapter's worker script first (see the file).
           globalSetup: ["test/support/global-setup.node.ts"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "crash",
+          environment: "node",
+          include: ["test/durable/**/*.test.ts"],
+          testTimeout: 240_000,
+          hookTimeout: 120_000,
         },
       },
       {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { openDenoKvStore } from "../src/adapters/deno.ts";
 import { withoutIdbfsNoise } from "./core/quiet.ts";
 import { runSuite } from "./core/suite.ts";
 import type { BenchEnv, ComponentName, FixtureName, HnswlibModule } from "./core/types.ts";
@@ -16,6 +17,8 @@ declare const Deno: {
   readTextFile(path: string | URL): Promise<string>;
   writeTextFile(path: string | URL, data: string): Promise<void>;
   mkdir(path: string | URL, options?: { recursive?: boolean }): Promise<void>;
+  remove(path: string | URL): Promise<void>;
+  openKv?: unknown;
   memoryUsage(): { heapUsed: number; external: number; rss: number };
   loadavg(): number[];
   osRelease(): string;
@@ -78,6 +81,26 @@ const env: BenchEnv = {
   gc: () => gc?.(),
   hnswlib: loadHnswlib,
   loadAverage: () => tryOr(() => Deno.loadavg()[0] as number, Number.NaN),
+  // Deno KV in a file under node_modules/.cache (the bench task may write there), deleted again on close.
+  ...(typeof Deno.openKv === "function"
+    ? {
+        async durableStore(name: string, observer?: import("../src/store/types.ts").StoreObserver) {
+          const dir = new URL("node_modules/.cache/uni-bench/kv/", root);
+          await Deno.mkdir(dir, { recursive: true });
+          const file = new URL(`${name}-${Date.now()}.sqlite`, dir);
+          const store = await openDenoKvStore(decodeURIComponent(file.pathname), observer ? { observer } : {});
+          return {
+            store,
+            label: "Deno KV",
+            async close() {
+              await store.close();
+              for (const suffix of ["", "-wal", "-shm"])
+                await Deno.remove(new URL(`${file.href}${suffix}`)).catch(() => {});
+            },
+          };
+        },
+      }
+    : {}),
   notHere: [
     {
       id: "call-overhead.peers",

@@ -7,10 +7,11 @@
  *
  * @module
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { cpus, loadavg, release, totalmem, type } from "node:os";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cpus, loadavg, release, tmpdir, totalmem, type } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { openFileStore } from "../src/adapters/node-fs.ts";
 import { withoutIdbfsNoise } from "./core/quiet.ts";
 import { runSuite } from "./core/suite.ts";
 import type { BenchEnv, ComponentName, FixtureName, HnswlibModule, StallProbe } from "./core/types.ts";
@@ -56,6 +57,18 @@ const env: BenchEnv = {
   stallProbe: eventLoopDelay,
   hnswlib: loadHnswlib,
   loadAverage: () => loadavg()[0] as number,
+  async durableStore(name, observer) {
+    const dir = await mkdtemp(join(tmpdir(), `uni-bench-${name}-`));
+    const store = await openFileStore(dir, observer ? { observer } : {});
+    return {
+      store,
+      label: "the file store",
+      async close() {
+        await store.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  },
   peers: [
     jcoPeer(join(dist, "vector-flat-v1.wasm"), { debugLogger: true }),
     jcoPeer(join(dist, "vector-flat-v1.wasm"), { debugLogger: false }),

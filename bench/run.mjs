@@ -46,8 +46,9 @@ if (all && !fleetOnly) {
   const deno = join(repoRoot, "node_modules", ".bin", "deno");
   const denoArgs = [
     "run",
+    "--unstable-kv",
     "--allow-read=.",
-    "--allow-write=bench/results",
+    "--allow-write=bench/results,node_modules/.cache/uni-bench",
     "--allow-sys",
     "--v8-flags=--expose-gc",
     "bench/deno.ts",

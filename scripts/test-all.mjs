@@ -1,6 +1,6 @@
 // `npm test`: every gate, in order, in one command. Each step's pass/fail is kept; the run goes on after a
 // failure so one report shows everything, then exits non-zero if anything failed.
-//   lint -> typecheck -> check:plugins -> vitest node -> vitest browser (Chromium) -> deno test -> e2e (demo in Chromium) -> edge (Deno server) -> bench smoke
+//   lint -> typecheck -> check:plugins -> vitest node -> vitest crash (durable host under kill -9: Node, Deno, Chromium children) -> vitest browser (Chromium) -> deno test -> e2e (demo in Chromium) -> edge (Deno server) -> bench smoke
 // Test runners write machine-readable reports to test-results/; the summary is computed from those reports,
 // not from console output. The last line is always `N passed, N failed`.
 import { spawn } from "node:child_process";
@@ -139,6 +139,10 @@ await step("check:plugins", async () => {
 
 await step("node", () => vitestStep("node"));
 
+// The durable host's crash tests (test/durable): child processes killed mid-workload, about 90 s; a step of its own
+// so the node step stays within its timeout.
+await step("crash", () => vitestStep("crash"));
+
 await step("browser", async () => {
   const chromium = chromiumExecutable();
   if (!chromium) {
@@ -194,7 +198,7 @@ await step("bench:smoke", async () => {
 const { passed, failed } = printSummary(
   steps,
   runtimes,
-  ["node", "browser", "deno", "e2e", "edge"],
+  ["node", "crash", "browser", "deno", "e2e", "edge"],
   ["node", "browser", "deno"],
 );
 console.log(`${passed} passed, ${failed} failed`);

@@ -682,7 +682,11 @@ export class PluginHost {
     const v = stream.entry.current.manifest;
     const { fromLsn: _from, restore: _restore, ...kept } = options;
     stream.log = new CdcLog(d, stream.name, v.id, v.version, stream.output, JSON.stringify(kept));
-    return stream.log.start(() => stream.positions(), stored);
+    return stream.log.start(
+      () => stream.positions(),
+      stored,
+      () => stream.durableMoved(),
+    );
   }
 
   index(name: string): LiveIndex | undefined {

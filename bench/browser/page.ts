@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { indexedDbStore } from "../../src/adapters/indexeddb.ts";
 import { runSuite, type SuiteOutcome } from "../core/suite.ts";
 import type { BenchEnv, ComponentName, FixtureName, HnswlibModule } from "../core/types.ts";
 
@@ -47,6 +48,24 @@ const env: BenchEnv = {
         "jco glue and Extism are set up from Node (jco's transpiler writes the glue to disk; the SDK loads from node_modules): Node only",
     },
   ],
+  // IndexedDB, blob data in OPFS (the adapter's default), a new database per name, deleted again on close.
+  async durableStore(name, observer) {
+    const db = `uni-bench-${name}-${Date.now()}`;
+    const store = indexedDbStore(db, observer ? { observer } : {});
+    return {
+      store,
+      label: "IndexedDB + OPFS",
+      async close() {
+        await store.close();
+        await new Promise((resolve) => {
+          const req = indexedDB.deleteDatabase(db);
+          req.onsuccess = req.onerror = req.onblocked = () => resolve(undefined);
+        });
+        const root = await navigator.storage.getDirectory();
+        await root.removeEntry(`uni-store-${db}`, { recursive: true }).catch(() => {});
+      },
+    };
+  },
   log: (line) => {
     window.benchLog.push(line);
     console.log(line);

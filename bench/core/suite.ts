@@ -9,6 +9,7 @@
 import { callOverhead } from "./call-overhead.ts";
 import { coldLoad } from "./cold-load.ts";
 import { crdtMerge } from "./crdt.ts";
+import { cdcDelivery, crdtThroughput, restore64, writeLatency } from "./durable.ts";
 import { handoff } from "./handoff.ts";
 import { logicalTypeCast } from "./logical-type.ts";
 import { probe } from "./probe.ts";
@@ -28,6 +29,10 @@ const BENCHMARKS: [string, (env: BenchEnv) => Promise<Figure[]>][] = [
   ["crdt-merge", crdtMerge],
   ["logical-type-cast", logicalTypeCast],
   ["cold-load", coldLoad],
+  ["durable-crdt", crdtThroughput],
+  ["durable-latency", writeLatency],
+  ["durable-restore", restore64],
+  ["cdc-delivery", cdcDelivery],
 ];
 
 export interface SuiteOutcome {

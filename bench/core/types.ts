@@ -4,10 +4,18 @@
  *
  * @module
  */
+import type { StateStore, StoreObserver } from "../../src/store/types.ts";
 import type { Goal, Summary } from "./stats.ts";
 
 /** Committed components the benchmarks use (file names in plugins-wasm/dist). */
-export type ComponentName = "vector-flat-v1" | "vector-flat-v2" | "crdt-v1" | "crdt-v2" | "types-v1" | "types-v2";
+export type ComponentName =
+  | "vector-flat-v1"
+  | "vector-flat-v2"
+  | "crdt-v1"
+  | "crdt-v2"
+  | "types-v1"
+  | "types-v2"
+  | "changelog-v1";
 
 /** Bench-only wasm fixtures (bench/fixtures/<name>.wasm, built by bench/fixtures/build.mjs). */
 export type FixtureName = "memcpy";
@@ -66,6 +74,15 @@ export interface HnswlibModule {
   };
 }
 
+/** A durable store the runtime opens for the durable-state benchmarks, fresh per name. */
+export interface DurableStore {
+  store: StateStore;
+  /** What it is, for figure names (e.g. "the file store"). */
+  label: string;
+  /** Closes it and deletes what it holds. */
+  close(): Promise<void>;
+}
+
 export interface BenchEnv {
   runtime: "node" | "deno" | "chromium";
   runtimeVersion: string;
@@ -88,6 +105,11 @@ export interface BenchEnv {
   peers?: PeerCall[];
   /** Parts known not to run in this runtime, and why: listed under "Skipped" in the results. */
   notHere?: { id: string; reason: string }[];
+  /**
+   * Opens a fresh durable store (Node: the file store in a temp dir; Deno: Deno KV in a temp file; Chromium:
+   * IndexedDB with OPFS blobs), telling `observer` of every commit.
+   */
+  durableStore?(name: string, observer?: StoreObserver): Promise<DurableStore>;
   /** The 1-minute load average, where the runtime can read it (how busy the machine is). */
   loadAverage?(): number;
   /** Progress lines. */

@@ -94,7 +94,19 @@ export class HostDurability {
     return () => this.#flushers.delete(flush);
   }
 
-  /** Writes everything changed since the last tick (snapshot durability), or waits for queued writes (journal). */
+  /** Every live resource's log: {@link flushChanged} waits for what each has under way. */
+  readonly #logs = new Set<{ readonly dropped: boolean; settled(): Promise<void> }>();
+
+  /** A resource's log, to wait for in {@link flushChanged} (forgotten once it is dropped and settled). */
+  track(log: { readonly dropped: boolean; settled(): Promise<void> }): void {
+    this.#logs.add(log);
+  }
+
+  /**
+   * Writes everything changed since the last tick (snapshot durability), then waits until every write under way
+   * has settled: resources' records, journals and housekeeping (deletions after folds and reloads), and the
+   * queued commits. A failed one is a background error here; its caller, if any, got the error.
+   */
   async flushChanged(): Promise<void> {
     for (const flush of [...this.#flushers]) {
       try {
@@ -102,6 +114,10 @@ export class HostDurability {
       } catch (err) {
         this.background(err);
       }
+    }
+    for (const log of [...this.#logs]) {
+      await log.settled().catch(() => {});
+      if (log.dropped) this.#logs.delete(log);
     }
     await this.writer.flush();
   }

@@ -5,7 +5,7 @@
  *     plugin  <id>                  which version serves: version, generation, component blob, grants
  *     gen     <id>                  the generation counter (u64, never repeats across restarts)
  *     res     <surface> <name>      a live resource: its kind, options, snapshot (inline or a blob)
- *     journal <name> <seq>          a CRDT state's ops since its snapshot (Journal, group commit)
+ *     journal <name> <epoch> <seq>  a CRDT state's ops since its snapshot: one packed record per commit (Journal)
  *     cdc-log <name> <lsnStart>     a CDC stream's published batches not yet confirmed
  *     samples <type>                the literals a logical type has seen (the reload's samples)
  *     quarantine …                  records that failed to restore, with why
@@ -312,16 +312,63 @@ export function readSamples(key: Key, bytes: Uint8Array): string[] {
 /** A CRDT journal entry: an op applied, or persisted bytes merged. */
 export type CrdtJournalEntry = { op: "apply"; bytes: Uint8Array } | { op: "merge"; bytes: Uint8Array };
 
-export function writeJournalEntry(e: CrdtJournalEntry): Uint8Array {
-  // One tag byte, then the bytes as given: an op append costs no encoding.
-  const out = new Uint8Array(e.bytes.length + 1);
-  out[0] = e.op === "apply" ? 1 : 2;
-  out.set(e.bytes, 1);
+const APPLY = 1;
+const MERGE = 2;
+/** A journal record holding several ops, in order: group commit at the host puts every op of a commit in one. */
+const PACKED = 3;
+
+/** Bytes one entry takes inside a packed journal record. */
+export function packedSize(e: CrdtJournalEntry): number {
+  return 5 + e.bytes.length;
+}
+
+/**
+ * One journal record holding `entries` in order: `u8 3`, then per entry `u8 kind` (1 apply, 2 merge), `u32 length`
+ * (little-endian), the bytes. One record (one key, one checksum) per commit, however many ops it carries.
+ */
+export function writeJournalRecord(entries: readonly CrdtJournalEntry[]): Uint8Array {
+  let size = 1;
+  for (const e of entries) size += packedSize(e);
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  out[0] = PACKED;
+  let at = 1;
+  for (const e of entries) {
+    out[at] = e.op === "apply" ? APPLY : MERGE;
+    view.setUint32(at + 1, e.bytes.length, true);
+    out.set(e.bytes, at + 5);
+    at += 5 + e.bytes.length;
+  }
   return out;
 }
 
-export function readJournalEntry(key: Key, bytes: Uint8Array): CrdtJournalEntry {
-  if (bytes[0] === 1) return { op: "apply", bytes: bytes.subarray(1) };
-  if (bytes[0] === 2) return { op: "merge", bytes: bytes.subarray(1) };
-  throw corruptRecord(key, `journal entry tag ${bytes[0]} is neither apply (1) nor merge (2)`);
+/**
+ * The entries of one journal record: a packed record, or a record of one entry (`u8 kind`, then the bytes).
+ *
+ * # Errors
+ * `Corrupt` when the record is neither (its checksum held, so a bug or a foreign writer made it).
+ */
+export function readJournalRecord(key: Key, bytes: Uint8Array): CrdtJournalEntry[] {
+  if (bytes[0] === APPLY) return [{ op: "apply", bytes: bytes.subarray(1) }];
+  if (bytes[0] === MERGE) return [{ op: "merge", bytes: bytes.subarray(1) }];
+  if (bytes[0] !== PACKED) {
+    throw corruptRecord(key, `journal record tag ${bytes[0]} is none of apply (1), merge (2), packed (3)`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: CrdtJournalEntry[] = [];
+  let at = 1;
+  while (at < bytes.length) {
+    const kind = bytes[at];
+    if ((kind !== APPLY && kind !== MERGE) || at + 5 > bytes.length) {
+      throw corruptRecord(key, `packed journal record: entry ${out.length} at byte ${at} is damaged`);
+    }
+    const length = view.getUint32(at + 1, true);
+    if (at + 5 + length > bytes.length) {
+      throw corruptRecord(key, `packed journal record: entry ${out.length} runs past the end`);
+    }
+    const entry = bytes.subarray(at + 5, at + 5 + length);
+    out.push(kind === APPLY ? { op: "apply", bytes: entry } : { op: "merge", bytes: entry });
+    at += 5 + length;
+  }
+  return out;
 }

@@ -15,7 +15,7 @@ import {
   type PluginRecord,
   type ResourceRecord,
   type SnapshotRef,
-  readJournalEntry,
+  readJournalRecord,
 } from "./records.ts";
 
 /** What a restore did. */
@@ -129,7 +129,7 @@ async function journalOf(
     const epoch = e.key[e.key.length - 2];
     if (typeof epoch !== "number") continue;
     last = Math.max(last, epoch);
-    entries.push(readJournalEntry(e.key, e.value));
+    entries.push(...readJournalRecord(e.key, e.value));
   }
   return { entries, epoch: last + 1 };
 }
@@ -163,15 +163,20 @@ async function cdcStateOf(
     });
   }
   // The log runs contiguously from the confirmed position to the last batch published (entries are written in
-  // publish order, before any head write that could mention them), so it, not the head, says where it ends.
+  // publish order, and a head never names a position past the stored log), so it, not the head, says where it ends.
   const nextLsn = log.length ? (log[log.length - 1] as { lsnEnd: bigint }).lsnEnd : head.confirmed;
+  // An output may cut batches into several emits, so the sinks may have acknowledged up to an LSN inside a batch;
+  // an output resumes only at a batch's start (wit/cdc.wit), so the stream goes back to the start of that batch,
+  // and the sinks get its first part again (recognisable by its LSNs) rather than losing the stream.
+  let resume = head.acknowledged;
+  for (const e of log) if (e.lsnStart < resume && e.lsnEnd > resume) resume = e.lsnStart;
   return {
     format: 1,
     output: record.key,
     nextLsn,
-    checkpointed: head.acknowledged,
-    emittedEnd: head.acknowledged,
-    acknowledged: head.acknowledged,
+    checkpointed: resume,
+    emittedEnd: resume,
+    acknowledged: resume,
     confirmed: {
       lsn: head.confirmed,
       ...(head.confirmedSource === undefined ? {} : { source: head.confirmedSource }),

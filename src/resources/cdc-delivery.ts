@@ -36,6 +36,11 @@ export interface DeliveryHost {
   state(): CdcStreamState;
   /** Called after the acknowledged position moved, with the payload bytes that left the outbox. */
   acknowledged(freedBytes: number): void;
+  /**
+   * The exclusive LSN bound of what the host's store holds (durable hosts): emits past it wait. A sink never holds
+   * an LSN a crash could take back and hand out again with other rows. The stream pumps when it moves.
+   */
+  durableEnd?(): bigint;
 }
 
 interface Waiter {
@@ -136,6 +141,7 @@ export class Delivery {
     while (!this.#closed) {
       const emit = outbox[0];
       if (!emit || this.#sinks.size === 0) break;
+      if (this.#host.durableEnd && emit.lsnEnd > this.#host.durableEnd()) break;
       // Every sink's answer is awaited, failed or not, so none is still busy with this emit when it is retried.
       let inFlight = 0;
       let handing = true;

@@ -129,7 +129,12 @@ export class LiveCdc extends LiveResource<CdcPending> {
     this.#s = freshState(output, from);
     this.#releasedTo = from;
     this.#delivery = new Delivery(
-      { name, state: () => this.#s, acknowledged: (freed) => this.#acknowledged(freed) },
+      {
+        name,
+        state: () => this.#s,
+        acknowledged: (freed) => this.#acknowledged(freed),
+        durableEnd: () => this.log?.durableEnd ?? U64_MAX,
+      },
       options.retry,
     );
     if (options.restore !== undefined) {
@@ -785,6 +790,11 @@ export class LiveCdc extends LiveResource<CdcPending> {
   /** @internal after a drop: its head and log go from the host's store. */
   protected override forget(): Promise<void> | undefined {
     return this.log?.gone();
+  }
+
+  /** @internal A durable host's store now holds more of the log: emits it covers may go to the sinks. */
+  durableMoved(): void {
+    this.#delivery.pump();
   }
 
   /** @internal The positions a durable host writes (see CdcLog). */
