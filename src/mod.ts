@@ -16,7 +16,11 @@
  * @module
  */
 export { PluginHost, type HostOptions, type LoadOptions, type PluginInfo, type Lease } from "./host.ts";
-export type { PluginHandle } from "./plugin.ts";
+export type { Isolation, PluginHandle } from "./plugin.ts";
+export type { CallOptions } from "./resources/clients.ts";
+export type { RestoreReport } from "./durable/restore.ts";
+export type { StateStore } from "./store/types.ts";
+export type { WorkerDeath, WorkerFactory, WorkerResourceLimits } from "./worker/types.ts";
 export type { ReloadOptions, ReloadReport, ReloadContext, StepName, StepReport } from "./reload.ts";
 export { LiveIndex } from "./resources/index.ts";
 export { LiveCrdt } from "./resources/crdt.ts";
