@@ -175,7 +175,9 @@ export function readPlugin(key: Key, bytes: Uint8Array): PluginRecord {
   return decodeRecord(key, bytes, (v) => {
     const grants = v.grants === undefined || v.grants === null ? undefined : field.strings(v, "grants");
     const isolation =
-      v.isolation === undefined || v.isolation === null ? undefined : field.oneOf(v, "isolation", ["thread", "worker"] as const);
+      v.isolation === undefined || v.isolation === null
+        ? undefined
+        : field.oneOf(v, "isolation", ["thread", "worker"] as const);
     return {
       ...(isolation ? { isolation } : {}),
       id: field.string(v, "id"),

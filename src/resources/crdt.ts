@@ -73,7 +73,7 @@ function opBytes(op: unknown, what: string): Uint8Array {
  * A state's value, decoded: the WIT says it is MessagePack. A plugin that answers something else gets a typed
  * error naming the kind, not a decoder's exception.
  */
-function valueOf(bytes: Uint8Array, kind: string): unknown {
+function decodedValue(bytes: Uint8Array, kind: string): unknown {
   try {
     return decode(bytes);
   } catch (err) {
@@ -196,7 +196,7 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
 
   /** The value, decoded from MessagePack. */
   async value(call?: CallOptions): Promise<unknown> {
-    return valueOf(await this.valueBytes(call), this.kind);
+    return decodedValue(await this.valueBytes(call), this.kind);
   }
 
   /** The value as the plugin returned it (MessagePack). */
@@ -234,21 +234,27 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
       this.state,
       inThread(ctx.next.instance),
       async (bytes) => {
-        want = valueOf(await this.state.value(), this.kind);
+        want = decodedValue(await this.state.value(), this.kind);
         const read = await namingAsync("crdt", this.kind, () => next.fromPersisted(this.kind, bytes));
         const merged = await namingAsync("crdt", this.kind, () => next.empty(this.kind)).catch((err) => {
           dropQuietly(read);
           throw err;
         });
         try {
-          sameValue("crdt", this.kind, "read back by the new version", want, valueOf(await read.value(), this.kind));
+          sameValue(
+            "crdt",
+            this.kind,
+            "read back by the new version",
+            want,
+            decodedValue(await read.value(), this.kind),
+          );
           await namingAsync("crdt", this.kind, () => merged.merge(bytes));
           sameValue(
             "crdt",
             this.kind,
             "merged into an empty new-version state",
             want,
-            valueOf(await merged.value(), this.kind),
+            decodedValue(await merged.value(), this.kind),
           );
           await read.merge(await merged.persist());
           sameValue(
@@ -256,7 +262,7 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
             this.kind,
             "merged with itself across versions",
             want,
-            valueOf(await read.value(), this.kind),
+            decodedValue(await read.value(), this.kind),
           );
         } finally {
           dropQuietly(read);
@@ -274,7 +280,7 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
     const next = ctx.next.instance.crdt as CrdtClientLike | undefined;
     if (ctx.oldPoisoned || !ctx.kept("crdt", this.kind) || !next) return { drop: true };
     if (this.dropped) return undefined;
-    const want = valueOf(await this.state.value(), this.kind);
+    const want = decodedValue(await this.state.value(), this.kind);
     const state = await moveState(
       this.state,
       inThread(ctx.next.instance),
@@ -282,7 +288,13 @@ export class LiveCrdt extends LiveResource<CrdtPending> {
       ctx.moved,
     );
     try {
-      sameValue("crdt", this.kind, `state "${this.name}" handed over`, want, valueOf(await state.value(), this.kind));
+      sameValue(
+        "crdt",
+        this.kind,
+        `state "${this.name}" handed over`,
+        want,
+        decodedValue(await state.value(), this.kind),
+      );
       const shared = await sharedState(state, ctx.next.instance);
       return { state, ...(shared ? { shared } : {}) };
     } catch (err) {
