@@ -62,11 +62,13 @@ export function printSummary(steps, runtimes, runtimeNames, sharedRuntimes = run
         .flatMap(({ file, cases }) => cases.map((c) => `${file} :: ${c.name}`)),
     ),
   );
-  console.log(`\nshared cases passing in all of ${runtimeNames.join(", ")}: ${everywhere.length} of ${allShared.size}`);
+  console.log(
+    `\nshared cases passing in all of ${sharedRuntimes.join(", ")}: ${everywhere.length} of ${allShared.size}`,
+  );
   for (const k of everywhere) console.log(`  ok  ${k}`);
   const notEverywhere = [...allShared].filter((k) => !everywhere.includes(k)).sort();
   for (const k of notEverywhere) {
-    const where = runtimeNames.filter((_, i) => sets[i].has(k));
+    const where = sharedRuntimes.filter((_, i) => sets[i].has(k));
     console.log(`  --  ${k}  (passed in: ${where.join(", ") || "none"})`);
   }
   return { passed, failed };

@@ -23,9 +23,9 @@ import {
   moveState,
   type PluginInstance,
 } from "./clients.ts";
-import { naming, namingAsync, sameValue } from "./compat.ts";
+import { namingAsync, sameValue } from "./compat.ts";
 import { LiveResource, type PluginEntry } from "./entry.ts";
-import { checkOnly, type Handoff, type HandoffContext, type HandoffOutcome, quietly } from "./handoff.ts";
+import { checkOnly, type Handoff, type HandoffContext, type HandoffOutcome } from "./handoff.ts";
 
 /**
  * One encoder for every op: `encodeSharedRef` reuses its buffer instead of allocating per call. The bytes it
