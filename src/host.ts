@@ -775,6 +775,7 @@ export class PluginHost {
   async lease(handle: PluginHandle): Promise<Lease> {
     await this.#ready();
     const entry = this.#entryFor(handle);
+    while (entry.recovering) await entry.recovering; // a lease taken mid-restore would hold a version still restoring
     const wait = entry.gate.enter();
     if (wait) await wait;
     let held = true;

@@ -6,15 +6,20 @@
  * - The stream's sink writes each emit downstream and acknowledges it when committed (sink.ts).
  * - Every `confirmEveryMs`, the slot is confirmed up to `checkpointPosition().source`: the highest source position
  *   the output has checkpointed and the sink acknowledged. The slot therefore never moves past what the sink holds.
- * - On (re)start, the pipeline reads the sink's progress: the stream resumes at the host LSN the sink holds
- *   everything below, and replication starts at the last commit the sink completed, so Postgres replays exactly
- *   the transactions the sink does not have — whatever the slot had confirmed when the previous process died.
+ * - On a restart with a durable host (`PluginHost({ store })`), the stream comes back from the host's store: every
+ *   batch it had published and not yet confirmed is there, and the sink is handed again what it had not
+ *   acknowledged there (it skips what it already holds). Replication starts after the last transaction the host
+ *   had published, so Postgres replays only what never reached the host.
+ * - On a restart with an in-memory host, the pipeline reads the sink's progress: the stream resumes at the host LSN
+ *   the sink holds everything below, and replication starts at the last commit the sink completed, so Postgres
+ *   replays exactly the transactions the sink does not have.
+ * - Either way, whatever the slot had confirmed when the previous process died is at or below both.
  *
  * @module
  */
 import type pg from "pg";
 import { LogicalReplicationService, type Pgoutput, PgoutputPlugin } from "pg-logical-replication";
-import type { LiveCdc, PluginHost } from "../../src/mod.ts";
+import type { CdcStreamState, LiveCdc, PluginHost } from "../../src/mod.ts";
 import { TransactionAssembler, transactionTable } from "./changes.ts";
 import { formatLsn, parseLsn } from "./lsn.ts";
 import type { PostgresSink } from "./sink.ts";
@@ -36,7 +41,15 @@ export interface PipelineOptions {
 }
 
 export type PipelineEvent =
-  | { event: "started"; stream: string; fromLsn: string; replicationFrom: string | null }
+  | {
+      event: "started";
+      stream: string;
+      /** Whether the stream came back from the host's durable store (else it was attached at the sink's progress). */
+      restored: boolean;
+      fromLsn: string;
+      /** The commit replication starts after; `null` for the slot's own confirmed position. */
+      replicationFrom: string | null;
+    }
   | { event: "confirmed"; lsn: string; source: string }
   | { event: "error"; message: string };
 
@@ -58,8 +71,21 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const stream = options.stream ?? "postgres";
   const report = options.onEvent ?? (() => {});
   const progress = await options.sink.progress(stream);
-  const cdc = await options.host.attachCdc(stream, options.output ?? "changelog", { fromLsn: progress.hostLsnEnd });
-  cdc.onEmit((emit) => options.sink.write(emit));
+  await options.host.restored;
+  const restored = options.host.cdc(stream);
+  if (restored && restored.nextLsn < progress.hostLsnEnd) {
+    throw new Error(
+      `the host's store holds stream "${stream}" up to LSN ${restored.nextLsn}, but the sink holds everything below ` +
+        `${progress.hostLsnEnd}: they are not the same stream (a store from elsewhere, or one restored from a backup)`,
+    );
+  }
+  const cdc =
+    restored ?? (await options.host.attachCdc(stream, options.output ?? "changelog", { fromLsn: progress.hostLsnEnd }));
+  const fromLsn = restored ? restored.acknowledged : progress.hostLsnEnd;
+  // Postgres replays every transaction committed after this: the last one the host holds (a durable host has
+  // everything it published; an in-memory one only what the sink acknowledged).
+  const replicationFrom = (restored && lastSource(restored.state)) ?? progress.sourceLsn;
+  cdc.onEmit((emit) => options.sink.write(emit)); // a restored stream first redelivers what was not acknowledged
 
   const service = new LogicalReplicationService(options.source, {
     acknowledge: { auto: false, timeoutSeconds: 0 }, // confirm only what the sink acknowledged, never on receipt
@@ -84,7 +110,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     }
   });
 
-  let confirmed = progress.sourceLsn ? parseLsn(progress.sourceLsn) : 0n;
+  let confirmed = progress.sourceLsn ? parseLsn(progress.sourceLsn) : 0n; // at or above the slot's confirmed position
   const confirm = async () => {
     const position = await cdc.checkpointPosition();
     if (position.source === undefined) return;
@@ -102,8 +128,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const timer = setInterval(() => void confirm().catch(fail), options.confirmEveryMs ?? 200);
 
   const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [options.publication] });
-  await subscribe(service, plugin, options.slot, progress.sourceLsn ?? undefined, fail);
-  report({ event: "started", stream, fromLsn: progress.hostLsnEnd.toString(), replicationFrom: progress.sourceLsn });
+  await subscribe(service, plugin, options.slot, replicationFrom ?? undefined, fail);
+  report({ event: "started", stream, restored: !!restored, fromLsn: fromLsn.toString(), replicationFrom });
   return {
     cdc,
     async stop() {
@@ -112,6 +138,15 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       await service.stop();
     },
   };
+}
+
+/** The source position of the last batch published into a stream, if any carried one. */
+function lastSource(state: CdcStreamState): string | null {
+  for (let i = state.log.length - 1; i >= 0; i--) {
+    const source = state.log[i]?.source;
+    if (source !== undefined) return source;
+  }
+  return state.confirmed.source ?? null;
 }
 
 /** Starts replication; a slot still active for a process that was just killed is retried until its walsender exits. */

@@ -1,8 +1,10 @@
 /**
  * A downstream sink in Postgres that acknowledges a CDC emit only once it is committed: each emit is written in one
  * transaction, together with the stream's progress (the host LSN it ends at, and the source position and commit
- * time it completes). The sink checks continuity instead of de-duplicating: an emit that does not start exactly
- * where the stored progress ends is refused, so a duplicate or a gap fails loudly instead of vanishing.
+ * time it completes). That one transaction is the sink's half of exactly-once: a durable host that restarts hands
+ * again what it had not recorded as acknowledged, and an emit that ends at or below the stored progress is
+ * acknowledged without writing. Anything else that does not start exactly where the stored progress ends is
+ * refused, so a gap or an overlap fails loudly instead of vanishing.
  *
  * It also refuses a source position at or below the last one it committed (a transaction replayed from the slot).
  * The progress row is where a restarted pipeline resumes from (see pipeline.ts).
@@ -71,8 +73,11 @@ export class PostgresSink {
     return { hostLsnEnd: BigInt(row?.end ?? 0), sourceLsn: row?.source ?? null };
   }
 
+  /** Emits acknowledged without writing because the sink already held them (redelivered after a restart). */
+  skipped = 0;
+
   /**
-   * Writes one emit and its progress in one transaction; resolves once committed.
+   * Writes one emit and its progress in one transaction; resolves once committed (at once for an emit it holds).
    *
    * # Errors
    * Rejects (writing nothing) if the emit does not continue the stored progress, or the write fails.
@@ -89,6 +94,11 @@ export class PostgresSink {
         [emit.stream],
       );
       const stored = rows[0] as { end: string; source: string | null } | undefined;
+      if (stored && emit.lsnEnd <= BigInt(stored.end)) {
+        await c.query("rollback");
+        this.skipped++;
+        return; // committed here before the host recorded the acknowledgement: acknowledge it again
+      }
       if (stored && BigInt(stored.end) !== emit.lsnStart) {
         throw new Error(
           `sink refused [${emit.lsnStart}, ${emit.lsnEnd}) of "${emit.stream}": it holds everything below ${stored.end}`,

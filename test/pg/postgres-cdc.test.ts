@@ -4,12 +4,15 @@
 //
 // Postgres logical decoding end to end: ≥ 20k changes in many transactions (inserts, updates, deletes, one large
 // transaction) stream from a pgoutput slot through a live `changelog` stream into a downstream Postgres sink.
-// Mid-stream the output is reloaded v1 → v2, then the host process is killed with kill -9 and restarted (in memory:
-// it resumes from the sink's progress and replays from the slot). Checked against an independent test_decoding
-// slot over the same WAL: every change delivered exactly once, in commit order, each batch with its transaction's
+// Mid-stream the output is reloaded v1 → v2, then the host process is killed with kill -9 and restarted — once on
+// the host's durable store (Deno KV: the plugin version and the stream come back from it, the sink is handed what it
+// had not acknowledged, the slot replays what never reached the host), once in memory (the stream resumes from the
+// sink's progress, the slot replays the rest). Checked against an independent test_decoding slot over the same WAL: every change delivered exactly once, in commit order, each batch with its transaction's
 // commit LSN and commit time; and the slot's confirmed position never ahead of what the sink acknowledged.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -32,10 +35,14 @@ class HostProcess {
   readonly stderr: string[] = [];
   #waiters: { test: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }[] = [];
 
-  constructor(cluster: Cluster, plugin: string) {
+  /** With `stateDir`, the host keeps its state in a Deno KV file there (CDC_STATE_DIR); without, in memory. */
+  constructor(cluster: Cluster, plugin: string, stateDir: string | null) {
+    const store = stateDir
+      ? ["--unstable-kv", `--allow-read=.,${stateDir}`, `--allow-write=${stateDir}`]
+      : ["--allow-read=."];
     this.child = spawn(
       deno,
-      ["run", "--allow-net=127.0.0.1", "--allow-read=.", "--allow-env", "examples/postgres-cdc/main.ts"],
+      ["run", "--allow-net=127.0.0.1", ...store, "--allow-env", "examples/postgres-cdc/main.ts"],
       {
         cwd: root,
         env: {
@@ -49,6 +56,7 @@ class HostProcess {
           CDC_SLOT: SLOT,
           CDC_PUBLICATION: "cdc_pub",
           CDC_PLUGIN: component(plugin),
+          ...(stateDir ? { CDC_STATE_DIR: stateDir } : {}),
         },
         stdio: ["pipe", "pipe", "pipe"],
       },
@@ -166,14 +174,19 @@ describe("the Postgres test's prerequisites", () => {
   });
 });
 
-describe("CDC from Postgres logical decoding, end to end", () => {
+describe.each([
+  { mode: "durable", durable: true },
+  { mode: "in-memory", durable: false },
+])("CDC from Postgres logical decoding, end to end, restarting $mode", ({ durable }) => {
   let cluster: Cluster;
+  let stateDir: string | null = null;
   let source: pg.Client;
   let sink: pg.Client;
   let host: HostProcess | null = null;
 
   beforeAll(async () => {
     cluster = await startCluster();
+    if (durable) stateDir = mkdtempSync(join(tmpdir(), "uni-pg-cdc-state-"));
     source = new pg.Client(cluster.config());
     await source.connect();
     await source.query("create database downstream");
@@ -190,6 +203,7 @@ describe("CDC from Postgres logical decoding, end to end", () => {
     await sink?.end().catch(() => undefined);
     await source?.end().catch(() => undefined);
     await cluster?.stop();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
   it("≥ 20k changes through a reload and a kill -9: exactly once, in commit order, positions preserved", {
@@ -240,7 +254,7 @@ describe("CDC from Postgres logical decoding, end to end", () => {
     };
 
     // Phase A: v1 streams.
-    host = new HostProcess(cluster, "changelog-v1");
+    host = new HostProcess(cluster, "changelog-v1", stateDir);
     expect((await host.next("started")).replicationFrom).toBe(null);
     for (let t = 0; t < 60; t++) await workload.small(t);
     const phaseA = workload.changes;
@@ -272,10 +286,23 @@ describe("CDC from Postgres logical decoding, end to end", () => {
     expect((await slotConfirmed()) <= parseLsn(heldAtKill as string)).toBe(true);
     const errorsBefore = host.errors();
 
-    // Restart (in memory: the stream resumes from the sink's progress, replication from the sink's last commit).
-    host = new HostProcess(cluster, "changelog-v2");
-    const restarted = await host.next("started");
-    expect(restarted.replicationFrom).toBe(heldAtKill);
+    if (durable) {
+      // Restart on the store, naming v1 as the component to load: the store, not the command line, says what serves.
+      host = new HostProcess(cluster, "changelog-v1", stateDir);
+      const restore = await host.next("restored");
+      expect(restore.version, "the reload to v2 before the kill was durable").toBe("2.0.0");
+      expect(restore.quarantined).toEqual([]);
+      const restarted = await host.next("started");
+      expect(restarted.restored).toBe(true);
+      // Replication resumes after the last transaction the host's store holds: at or past what the sink holds.
+      expect(parseLsn(restarted.replicationFrom as string) >= parseLsn(heldAtKill as string)).toBe(true);
+    } else {
+      // Restart in memory: the stream resumes from the sink's progress, replication from the sink's last commit.
+      host = new HostProcess(cluster, "changelog-v2", null);
+      const restarted = await host.next("started");
+      expect(restarted.restored).toBe(false);
+      expect(restarted.replicationFrom).toBe(heldAtKill);
+    }
     for (let t = 120; t < 180; t++) await workload.small(t);
     const total = workload.changes;
     await until("every change downstream", async () => (await sinkChanges()) >= total, 90_000);
